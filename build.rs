@@ -1,0 +1,60 @@
+//! Builds the chlast dialect (TableGen + C++, `dialects/chlast`) with CMake
+//! against the installed MLIR and links it into the crate.
+
+use std::{
+    env,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets this"));
+    let prefix = env::var("MLIR_SYS_220_PREFIX").unwrap_or_else(|_| "/usr/lib/llvm-22".into());
+    let source = manifest.join("dialects/chlast");
+    let build = out.join("chlast-dialect");
+
+    for path in ["dialects", "cmake"] {
+        println!("cargo:rerun-if-changed={}", manifest.join(path).display());
+    }
+    println!("cargo:rerun-if-env-changed=MLIR_SYS_220_PREFIX");
+
+    let generator = if which("ninja") {
+        "Ninja"
+    } else {
+        "Unix Makefiles"
+    };
+    if !build.join("CMakeCache.txt").exists() {
+        run(Command::new("cmake")
+            .arg("-S")
+            .arg(&source)
+            .arg("-B")
+            .arg(&build)
+            .arg("-G")
+            .arg(generator)
+            .arg("-DCMAKE_BUILD_TYPE=Release")
+            .arg(format!("-DMLIR_DIR={prefix}/lib/cmake/mlir")));
+    }
+    run(Command::new("cmake")
+        .arg("--build")
+        .arg(&build)
+        .arg("--target")
+        .arg("chlast_dialect"));
+
+    println!("cargo:rustc-link-search=native={}", build.display());
+    println!("cargo:rustc-link-lib=static=chlast_dialect");
+    println!("cargo:rustc-link-lib=dylib=stdc++");
+}
+
+fn which(tool: &str) -> bool {
+    env::var_os("PATH")
+        .map(|paths| env::split_paths(&paths).any(|dir| Path::new(&dir).join(tool).is_file()))
+        .unwrap_or(false)
+}
+
+fn run(command: &mut Command) {
+    let status = command.status().unwrap_or_else(|e| {
+        panic!("cannot start {command:?}: {e} (is cmake installed? run `make deps`)")
+    });
+    assert!(status.success(), "{command:?} failed with {status}");
+}

@@ -1,0 +1,90 @@
+/*===- Chlast.h - C API of the chlast dialect and passes ----------*- C -*-===*\
+|* The Rust crate binds to these functions (src/ffi.rs).                      *|
+\*===----------------------------------------------------------------------===*/
+#ifndef CHLAST_C_CHLAST_H
+#define CHLAST_C_CHLAST_H
+
+#include "mlir-c/IR.h"
+#include "mlir-c/Pass.h"
+#include "mlir-c/Support.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+MLIR_DECLARE_CAPI_DIALECT_REGISTRATION(Chlast, chlast);
+
+/* #chlast.layout ---------------------------------------------------------- */
+
+/// Returns `#chlast.layout<perm>`; a null attribute when `perm` is not a
+/// permutation.
+MlirAttribute chlastLayoutAttrGet(MlirContext ctx, intptr_t rank,
+                                  const int64_t *perm);
+/// Returns `#chlast.layout<perm, view = [view]>`; a null attribute when
+/// invalid. `viewRank == 0` means the view is the tensor's own shape.
+MlirAttribute chlastLayoutAttrGetWithView(MlirContext ctx, intptr_t rank,
+                                          const int64_t *perm,
+                                          intptr_t viewRank,
+                                          const int64_t *view);
+bool chlastAttributeIsALayout(MlirAttribute attr);
+intptr_t chlastLayoutAttrGetViewRank(MlirAttribute attr);
+int64_t chlastLayoutAttrGetViewDim(MlirAttribute attr, intptr_t pos);
+/// A dense or dense_resource constant re-typed to `type` (same shape and
+/// element type, another encoding); null for other attributes.
+MlirAttribute chlastRetypeElementsAttr(MlirAttribute value, MlirType type);
+/// Diagnostics for passes written in Rust.
+void chlastEmitRemark(MlirLocation loc, MlirStringRef message);
+void chlastEmitWarning(MlirLocation loc, MlirStringRef message);
+intptr_t chlastLayoutAttrGetRank(MlirAttribute attr);
+int64_t chlastLayoutAttrGetDim(MlirAttribute attr, intptr_t pos);
+
+/* Passes written in Rust -------------------------------------------------- */
+
+/// Options of `conv-channels-last`, as parsed by MLIR's pass options.
+typedef struct ChlastConvChannelsLastOptions {
+  bool enable;
+  unsigned maxOpsPerConv;
+  bool costModel;
+  MlirStringRef strategy;
+  MlirStringRef statsFile;
+} ChlastConvChannelsLastOptions;
+
+/// The Rust body of `conv-channels-last`; failure makes the pass fail.
+typedef MlirLogicalResult (*ChlastConvChannelsLastFn)(
+    MlirOperation module, const ChlastConvChannelsLastOptions *options);
+
+/// Installs the Rust pass bodies. Must be called before any chlast pass runs.
+void chlastSetRustPassBodies(ChlastConvChannelsLastFn convChannelsLast);
+
+/// Puts chlast's passes into MLIR's global pass registry (idempotent).
+void chlastRegisterPasses(void);
+
+/// Creates `conv-channels-last` with options in textual form
+/// (`enable=true max-ops-per-conv=300`). On a bad option returns a null
+/// pass and reports the message through `onError`.
+MlirPass chlastCreateConvChannelsLastPass(MlirStringRef options,
+                                          MlirStringCallback onError,
+                                          void *userData);
+
+/* chlast-opt -------------------------------------------------------------- */
+
+/// Runs the `mlir-opt`-style driver with every upstream dialect and pass
+/// plus chlast's. Returns the process exit code.
+int chlastOptMain(int argc, char **argv, const char *version);
+
+/* Helpers for the Rust passes --------------------------------------------- */
+
+/// True for ops implementing the LinalgOp interface.
+bool chlastIsLinalgOp(MlirOperation op);
+/// Number of loops of a LinalgOp.
+intptr_t chlastLinalgGetNumLoops(MlirOperation op);
+/// True when loop `pos` of a LinalgOp is a reduction.
+bool chlastLinalgIsReductionLoop(MlirOperation op, intptr_t pos);
+/// Number of DPS inputs of a LinalgOp.
+intptr_t chlastLinalgGetNumDpsInputs(MlirOperation op);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHLAST_C_CHLAST_H */

@@ -1,0 +1,114 @@
+//===- CAPI.cpp - C API of the chlast dialect -------------------*- C++ -*-===//
+
+#include "chlast-c/Chlast.h"
+#include "chlast/ChlastDialect.h"
+#include "chlast/Passes.h"
+
+#include "mlir/CAPI/IR.h"
+#include "mlir/CAPI/Registration.h"
+#include "mlir/CAPI/Support.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+extern "C" {
+MLIR_DEFINE_CAPI_DIALECT_REGISTRATION(Chlast, chlast, chlast::ChlastDialect)
+}
+
+extern "C" MlirAttribute chlastLayoutAttrGetWithView(MlirContext ctx,
+                                                     intptr_t rank,
+                                                     const int64_t *perm,
+                                                     intptr_t viewRank,
+                                                     const int64_t *view) {
+  MLIRContext *context = unwrap(ctx);
+  context->getOrLoadDialect<chlast::ChlastDialect>();
+  ArrayRef<int64_t> dims(perm, rank);
+  ArrayRef<int64_t> viewDims(view, viewRank);
+  // Verify quietly: a bad layout is reported to the caller as null.
+  ScopedDiagnosticHandler quiet(context, [](Diagnostic &) { return success(); });
+  if (failed(chlast::LayoutAttr::verify(
+          [&] { return emitError(UnknownLoc::get(context)); }, dims, viewDims)))
+    return MlirAttribute{nullptr};
+  return wrap(chlast::LayoutAttr::get(context, dims, viewDims));
+}
+
+extern "C" MlirAttribute chlastLayoutAttrGet(MlirContext ctx, intptr_t rank,
+                                             const int64_t *perm) {
+  return chlastLayoutAttrGetWithView(ctx, rank, perm, 0, nullptr);
+}
+
+extern "C" intptr_t chlastLayoutAttrGetViewRank(MlirAttribute attr) {
+  return cast<chlast::LayoutAttr>(unwrap(attr)).getView().size();
+}
+
+extern "C" int64_t chlastLayoutAttrGetViewDim(MlirAttribute attr,
+                                              intptr_t pos) {
+  return cast<chlast::LayoutAttr>(unwrap(attr)).getView()[pos];
+}
+
+extern "C" MlirAttribute chlastRetypeElementsAttr(MlirAttribute value,
+                                                  MlirType type) {
+  return wrap(chlast::retypeConstant(unwrap(value),
+                                     cast<RankedTensorType>(unwrap(type))));
+}
+
+extern "C" void chlastEmitRemark(MlirLocation loc, MlirStringRef message) {
+  emitRemark(unwrap(loc)) << unwrap(message);
+}
+
+extern "C" void chlastEmitWarning(MlirLocation loc, MlirStringRef message) {
+  emitWarning(unwrap(loc)) << unwrap(message);
+}
+
+extern "C" bool chlastAttributeIsALayout(MlirAttribute attr) {
+  return isa<chlast::LayoutAttr>(unwrap(attr));
+}
+
+extern "C" intptr_t chlastLayoutAttrGetRank(MlirAttribute attr) {
+  return cast<chlast::LayoutAttr>(unwrap(attr)).getPerm().size();
+}
+
+extern "C" int64_t chlastLayoutAttrGetDim(MlirAttribute attr, intptr_t pos) {
+  return cast<chlast::LayoutAttr>(unwrap(attr)).getPerm()[pos];
+}
+
+extern "C" int chlastOptMain(int argc, char **argv, const char *version) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<chlast::ChlastDialect>();
+  registerAllPasses();
+  chlastRegisterPasses();
+  std::string versionText = version;
+  llvm::cl::AddExtraVersionPrinter([versionText](llvm::raw_ostream &os) {
+    os << "chlast version " << versionText << "\n";
+  });
+  return asMainReturnCode(MlirOptMain(
+      argc, argv,
+      "chlast optimizer driver: upstream MLIR passes plus chlast's "
+      "channels-last layout passes\n",
+      registry));
+}
+
+extern "C" bool chlastIsLinalgOp(MlirOperation op) {
+  return isa<linalg::LinalgOp>(unwrap(op));
+}
+
+extern "C" intptr_t chlastLinalgGetNumLoops(MlirOperation op) {
+  return cast<linalg::LinalgOp>(unwrap(op)).getNumLoops();
+}
+
+extern "C" bool chlastLinalgIsReductionLoop(MlirOperation op, intptr_t pos) {
+  return cast<linalg::LinalgOp>(unwrap(op)).getIteratorTypesArray()[pos] ==
+         utils::IteratorType::reduction;
+}
+
+extern "C" intptr_t chlastLinalgGetNumDpsInputs(MlirOperation op) {
+  return cast<linalg::LinalgOp>(unwrap(op)).getNumDpsInputs();
+}

@@ -1,0 +1,24 @@
+//! `chlast-opt`: `mlir-opt` with chlast's dialect and passes.
+//!
+//! Every upstream dialect and pass is available, plus `--conv-channels-last`
+//! and the `chlast` dialect. Flags follow `mlir-opt` (`-o`, `--split-input-file`,
+//! `--verify-diagnostics`, `--pass-pipeline=...`, `--mlir-print-ir-after-all`).
+
+use std::ffi::{CString, c_char};
+use std::os::unix::ffi::OsStringExt;
+
+fn main() {
+    chlast::passes::register_passes();
+    let args: Vec<CString> = std::env::args_os()
+        .map(|arg| CString::new(arg.into_vec()).unwrap_or_else(|_| c"<invalid argument>".into()))
+        .collect();
+    let mut argv: Vec<*mut c_char> = args.iter().map(|a| a.as_ptr() as *mut c_char).collect();
+    argv.push(std::ptr::null_mut());
+    let version = CString::new(chlast::VERSION).expect("version has no NUL");
+    // SAFETY: argv holds `args.len()` valid C strings followed by NULL, all
+    // alive until the call returns.
+    let code = unsafe {
+        chlast::ffi::chlastOptMain(args.len() as i32, argv.as_mut_ptr(), version.as_ptr())
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,1124 @@
+//! `--conv-channels-last`: give convolutions channels-last layouts and
+//! propagate them so that conversions remain only where they must.
+//!
+//! Before:
+//! ```mlir
+//! %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] { ... } : tensor<1x4x16x16xf32> to tensor<1x4x18x18xf32>
+//! %y = linalg.conv_2d_nchw_fchw ins(%p, %w : ...) outs(%b : tensor<1x8x16x16xf32>) -> tensor<1x8x16x16xf32>
+//! %z = linalg.generic {...} ins(%y : tensor<1x8x16x16xf32>) ...   // SiLU
+//! return %z
+//! ```
+//! After:
+//! ```mlir
+//! %0 = chlast.to_layout %x : tensor<1x4x16x16xf32> -> tensor<1x4x16x16xf32, #chlast.layout<nhwc>>
+//! %p = tensor.pad %0 ... : tensor<1x4x16x16xf32, #chlast.layout<nhwc>> to tensor<1x4x18x18xf32, #chlast.layout<nhwc>>
+//! %w = arith.constant dense<...> : tensor<8x4x3x3xf32, #chlast.layout<nhwc>>   // folded, no runtime transpose
+//! %y = linalg.conv_2d_nchw_fchw ins(%p, %w : ...) outs(%b : tensor<1x8x16x16xf32, #chlast.layout<nhwc>>) -> ...
+//! %z = linalg.generic {...} ins(%y : tensor<1x8x16x16xf32, #chlast.layout<nhwc>>) ...
+//! %1 = chlast.to_layout %z : tensor<1x8x16x16xf32, #chlast.layout<nhwc>> -> tensor<1x8x16x16xf32>
+//! return %1
+//! ```
+//!
+//! How: (1) every conv proposes channels-last layouts for its image, filter
+//! and result; (2) the proposal spreads to every op that can compute in a
+//! permuted layout without changing meaning (elementwise, broadcast,
+//! reduction and gather `linalg` ops via their indexing maps, pads, concats,
+//! slices, and reshapes, whose splits of the channel dim the layout follows);
+//! (3) each such op chooses between its proposed and its original layout by
+//! a minimum s-t cut that counts the bytes every conversion moves, one
+//! conversion per (value, layout), constants and `tensor.empty` free;
+//! (4) types get `#chlast.layout` encodings and `chlast.to_layout` goes where
+//! a value meets a use in another layout.
+
+use super::ir::{self, MapExpr, TensorInfo, ValueKey};
+use crate::{
+    ffi,
+    layout::{self, Layout, MapResult},
+    min_cut::{FlowGraph, INFINITE},
+    passes::{ConvChannelsLastOptions, Strategy},
+};
+use mlir_sys::*;
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+
+/// Statistics of one function, printed as one JSON object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionStats {
+    pub function: String,
+    pub convs_found: usize,
+    pub convs_converted: usize,
+    /// `(conv location, reason)`
+    pub convs_skipped: Vec<(String, String)>,
+    /// `(type, bytes)` of every runtime `chlast.to_layout` inserted.
+    pub runtime_conversions: Vec<(String, u64)>,
+    pub constant_conversions_folded: usize,
+}
+
+impl FunctionStats {
+    /// Bytes moved by all runtime conversions (each read once, written once
+    /// counts as its size).
+    pub fn runtime_conversion_bytes(&self) -> u64 {
+        self.runtime_conversions.iter().map(|(_, b)| b).sum()
+    }
+
+    /// The statistics as a single-line JSON object.
+    pub fn to_json(&self) -> String {
+        let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "{{\"function\":{},\"convs_found\":{},\"convs_converted\":{},\"convs_skipped\":[",
+            quote(&self.function),
+            self.convs_found,
+            self.convs_converted
+        );
+        for (i, (loc, reason)) in self.convs_skipped.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{}{{\"conv\":{},\"reason\":{}}}",
+                if i > 0 { "," } else { "" },
+                quote(loc),
+                quote(reason)
+            );
+        }
+        let _ = write!(out, "],\"runtime_conversions\":[");
+        for (i, (ty, bytes)) in self.runtime_conversions.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{}{{\"type\":{},\"bytes\":{}}}",
+                if i > 0 { "," } else { "" },
+                quote(ty),
+                bytes
+            );
+        }
+        let _ = write!(
+            out,
+            "],\"runtime_conversion_count\":{},\"runtime_conversion_bytes\":{},\"constant_conversions_folded\":{}}}",
+            self.runtime_conversions.len(),
+            self.runtime_conversion_bytes(),
+            self.constant_conversions_folded
+        );
+        out
+    }
+}
+
+/// Entry point called by the MLIR pass class (see `dialects/chlast/lib/RustPasses.cpp`).
+///
+/// # Safety
+/// `module` must be a live `builtin.module` and `options` valid.
+pub unsafe extern "C" fn run_from_mlir(
+    module: MlirOperation,
+    options: *const ffi::ChlastConvChannelsLastOptions,
+) -> MlirLogicalResult {
+    // SAFETY: MLIR passes valid options for the duration of the call.
+    let raw = unsafe { &*options };
+    let text = |s: MlirStringRef| {
+        // SAFETY: MLIR string refs point to `length` valid bytes.
+        unsafe {
+            String::from_utf8_lossy(std::slice::from_raw_parts(s.data as *const u8, s.length))
+                .into_owned()
+        }
+    };
+    let strategy = match text(raw.strategy).as_str() {
+        "min-cut" => Strategy::MinCut,
+        "per-conv" => Strategy::PerConv,
+        other => {
+            ir::emit_error(
+                module,
+                &format!(
+                    "conv-channels-last: unknown strategy '{other}' (expected 'min-cut' or 'per-conv')"
+                ),
+            );
+            return MlirLogicalResult { value: 0 };
+        }
+    };
+    let stats_file = text(raw.stats_file);
+    let options = ConvChannelsLastOptions {
+        enable: raw.enable,
+        max_ops_per_conv: raw.max_ops_per_conv,
+        cost_model: raw.cost_model,
+        strategy,
+        stats_file: (!stats_file.is_empty()).then_some(stats_file),
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        conv_channels_last(module, &options)
+    }));
+    let ok = match outcome {
+        Ok(Ok(stats)) => match write_stats(&options, &stats) {
+            Ok(()) => true,
+            Err(message) => {
+                ir::emit_error(module, &message);
+                false
+            }
+        },
+        Ok(Err(message)) => {
+            ir::emit_error(module, &message);
+            false
+        }
+        Err(_) => {
+            ir::emit_error(
+                module,
+                "conv-channels-last: internal error (a bug in chlast; please report it with this input)",
+            );
+            false
+        }
+    };
+    MlirLogicalResult { value: ok as i8 }
+}
+
+fn write_stats(options: &ConvChannelsLastOptions, stats: &[FunctionStats]) -> Result<(), String> {
+    let Some(file) = &options.stats_file else {
+        return Ok(());
+    };
+    let text: String = stats.iter().map(|s| s.to_json() + "\n").collect();
+    if file == "-" {
+        eprint!("{text}");
+        Ok(())
+    } else {
+        std::fs::write(file, text)
+            .map_err(|e| format!("conv-channels-last: cannot write statistics to '{file}': {e}"))
+    }
+}
+
+/// Runs the pass on every `func.func` of `module` and returns the
+/// statistics per function.
+pub fn conv_channels_last(
+    module: MlirOperation,
+    options: &ConvChannelsLastOptions,
+) -> Result<Vec<FunctionStats>, String> {
+    let mut stats = Vec::new();
+    if !options.enable {
+        return Ok(stats);
+    }
+    let Some(body) = ir::single_body_block(module) else {
+        return Ok(stats);
+    };
+    for op in ir::block_ops(body) {
+        if ir::op_name(op) == "func.func" {
+            if let Some(block) = ir::single_body_block(op) {
+                stats.push(Function::analyze(op, block).run(options));
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// How an op's tensor ports relate to the op's layout ("state").
+#[derive(Debug, Clone)]
+enum Kind {
+    /// A convolution with the channels-last layouts of its image, filter and
+    /// result ports.
+    Conv { layouts: Vec<Layout>, saving: u64 },
+    /// A LinalgOp whose maps are all projected permutations: the state is a
+    /// layout of its loops.
+    Linalg { loops: Vec<i64> },
+    /// Pad, concat, slices: all ports share the state's order.
+    SameOrder,
+    /// `tensor.expand_shape`: state is the result layout.
+    Expand(Vec<Vec<usize>>),
+    /// `tensor.collapse_shape`: state is the result layout.
+    Collapse(Vec<Vec<usize>>),
+    /// `tensor.empty`: free to create in any layout.
+    Empty,
+    /// A tensor `arith.constant`: converted at compile time.
+    Constant,
+    /// Anything else: needs and produces the original layout.
+    Opaque,
+}
+
+/// Where a port of an op sits.
+#[derive(Debug, Clone, Copy)]
+enum PortSite {
+    /// Operand `index` of the op itself.
+    Operand(usize),
+    /// Result `index`.
+    Result(usize),
+    /// Operand `index` of an op nested in the op's region.
+    Nested(MlirOperation, usize),
+}
+
+impl PartialEq for PortSite {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (PortSite::Operand(a), PortSite::Operand(b))
+            | (PortSite::Result(a), PortSite::Result(b)) => a == b,
+            (PortSite::Nested(x, a), PortSite::Nested(y, b)) => x.ptr == y.ptr && a == b,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Port {
+    site: PortSite,
+    value: usize,
+    /// For Linalg ops: the indexing map of this port; `None` when the port
+    /// cannot follow the op's layout (it then needs the original layout).
+    map: Option<Vec<MapResult>>,
+}
+
+#[derive(Debug, Clone)]
+struct OpInfo {
+    op: MlirOperation,
+    kind: Kind,
+    ports: Vec<Port>,
+}
+
+#[derive(Debug, Clone)]
+struct ValueInfo {
+    value: MlirValue,
+    tensor: TensorInfo,
+    /// Defining op index; `None` for block arguments.
+    def: Option<usize>,
+    /// `(op index, port index)` of every use.
+    uses: Vec<(usize, usize)>,
+}
+
+struct Function {
+    func: MlirOperation,
+    block: MlirBlock,
+    ops: Vec<OpInfo>,
+    values: Vec<ValueInfo>,
+}
+
+impl Function {
+    fn analyze(func: MlirOperation, block: MlirBlock) -> Self {
+        let mut values: Vec<ValueInfo> = Vec::new();
+        let mut index: HashMap<ValueKey, usize> = HashMap::new();
+        let mut intern =
+            |value: MlirValue, def: Option<usize>, values: &mut Vec<ValueInfo>| -> Option<usize> {
+                if let Some(&i) = index.get(&ir::key(value)) {
+                    return Some(i);
+                }
+                let tensor = ir::static_tensor(ir::value_type(value))?;
+                values.push(ValueInfo {
+                    value,
+                    tensor,
+                    def,
+                    uses: Vec::new(),
+                });
+                index.insert(ir::key(value), values.len() - 1);
+                Some(values.len() - 1)
+            };
+        for arg in ir::block_arguments(block) {
+            intern(arg, None, &mut values);
+        }
+        let mut ops = Vec::new();
+        for (i, op) in ir::block_ops(block).into_iter().enumerate() {
+            let (kind, ports) = classify(
+                op,
+                i,
+                &mut |v, def, vals: &mut Vec<ValueInfo>| intern(v, def, vals),
+                &mut values,
+            );
+            ops.push(OpInfo { op, kind, ports });
+        }
+        for (o, info) in ops.iter().enumerate() {
+            for (p, port) in info.ports.iter().enumerate() {
+                if !matches!(port.site, PortSite::Result(_)) {
+                    values[port.value].uses.push((o, p));
+                }
+            }
+        }
+        Function {
+            func,
+            block,
+            ops,
+            values,
+        }
+    }
+
+    fn run(&mut self, options: &ConvChannelsLastOptions) -> FunctionStats {
+        let mut stats = FunctionStats {
+            function: ir::symbol_name(self.func),
+            ..Default::default()
+        };
+        let convs: Vec<usize> = (0..self.ops.len())
+            .filter(|&o| matches!(self.ops[o].kind, Kind::Conv { .. }))
+            .collect();
+        stats.convs_found = convs.len() + count_unconvertible_convs(&self.ops, &mut stats);
+        if convs.is_empty() {
+            return stats;
+        }
+        let op_count = self.ops.len();
+        if options.max_ops_per_conv > 0
+            && op_count >= options.max_ops_per_conv as usize * convs.len()
+        {
+            let reason = format!(
+                "function has {op_count} ops for {} convs, at least max-ops-per-conv={} per conv",
+                convs.len(),
+                options.max_ops_per_conv
+            );
+            for &c in &convs {
+                self.skip(&mut stats, c, &reason);
+            }
+            return stats;
+        }
+        let states = self.propagate(&convs, options.strategy);
+        let chosen = match options.strategy {
+            Strategy::MinCut => self.place(&states, options.cost_model),
+            Strategy::PerConv => (0..self.ops.len())
+                .map(|o| states[o].is_some() && matches!(self.ops[o].kind, Kind::Conv { .. }))
+                .collect(),
+        };
+        for &c in &convs {
+            if chosen[c] {
+                stats.convs_converted += 1;
+            } else {
+                self.skip(&mut stats, c, "converting it would move more bytes in layout conversions at its boundaries than it saves");
+            }
+        }
+        self.apply(&states, &chosen, &mut stats);
+        stats
+    }
+
+    fn skip(&self, stats: &mut FunctionStats, conv: usize, reason: &str) {
+        let op = self.ops[conv].op;
+        ir::emit_remark(
+            op,
+            &format!(
+                "conv-channels-last: {} left in its original layout: {reason}",
+                ir::op_name(op)
+            ),
+        );
+        stats
+            .convs_skipped
+            .push((ir::location_string(op), reason.to_string()));
+    }
+
+    /// The layout of `port` when its op is in `state`.
+    fn port_layout(&self, o: usize, port: &Port, state: &Layout) -> Option<Layout> {
+        let shape = &self.values[port.value].tensor.shape;
+        match &self.ops[o].kind {
+            Kind::Conv { layouts, .. } => match port.site {
+                PortSite::Operand(i) => layouts.get(i).cloned(),
+                PortSite::Result(_) => layouts.last().cloned(),
+                PortSite::Nested(..) => None,
+            },
+            Kind::Linalg { .. } => state.restrict(port.map.as_ref()?)?.resized(shape),
+            Kind::SameOrder => state.resized(shape),
+            Kind::Expand(reassociation) => match port.site {
+                PortSite::Result(_) => Some(state.clone()),
+                _ => state.collapse(reassociation, shape),
+            },
+            Kind::Collapse(reassociation) => match port.site {
+                PortSite::Result(_) => Some(state.clone()),
+                _ => state.expand(reassociation, shape),
+            },
+            Kind::Empty | Kind::Constant | Kind::Opaque => None,
+        }
+    }
+
+    /// The op's state implied by `port` having `layout`.
+    fn state_from_port(&self, o: usize, port: &Port, layout: &Layout) -> Option<Layout> {
+        let result_shape = || {
+            let r = self.ops[o]
+                .ports
+                .iter()
+                .find(|p| matches!(p.site, PortSite::Result(_)))?;
+            Some(self.values[r.value].tensor.shape.clone())
+        };
+        let state = match &self.ops[o].kind {
+            Kind::Linalg { loops } => {
+                if matches!(port.site, PortSite::Nested(..)) {
+                    return None;
+                }
+                layout.lift(port.map.as_ref()?, loops)?
+            }
+            Kind::SameOrder => layout.resized(&result_shape()?)?,
+            Kind::Expand(reassociation) => match port.site {
+                PortSite::Result(_) => layout.clone(),
+                _ => layout.expand(reassociation, &result_shape()?)?,
+            },
+            Kind::Collapse(reassociation) => match port.site {
+                PortSite::Result(_) => layout.clone(),
+                _ => layout.collapse(reassociation, &result_shape()?)?,
+            },
+            _ => return None,
+        };
+        // The state must give every port a layout, and this one the same.
+        let consistent = self.ops[o].ports.iter().all(|p| {
+            p.map.is_none() && matches!(self.ops[o].kind, Kind::Linalg { .. })
+                || self.port_layout(o, p, &state).is_some()
+        });
+        (consistent && self.port_layout(o, port, &state).as_ref() == Some(layout)).then_some(state)
+    }
+
+    /// Spreads the convs' channels-last layouts to every op that can follow.
+    fn propagate(&self, convs: &[usize], strategy: Strategy) -> Vec<Option<Layout>> {
+        let mut states: Vec<Option<Layout>> = vec![None; self.ops.len()];
+        let mut queue = VecDeque::new();
+        for &c in convs {
+            states[c] = Some(Layout::plain(&[]));
+            queue.push_back(c);
+        }
+        if strategy == Strategy::PerConv {
+            return states;
+        }
+        while let Some(o) = queue.pop_front() {
+            let state = states[o].clone().expect("queued ops have states");
+            for port in &self.ops[o].ports {
+                let Some(layout) = self.port_layout(o, port, &state) else {
+                    continue;
+                };
+                let value = &self.values[port.value];
+                let neighbours = value
+                    .def
+                    .map(|d| (d, self.result_port(d, port.value)))
+                    .into_iter()
+                    .chain(value.uses.iter().map(|&(u, p)| (u, Some(p))));
+                for (n, p) in neighbours {
+                    let Some(p) = p else { continue };
+                    if states[n].is_some() {
+                        continue;
+                    }
+                    if let Some(s) = self.state_from_port(n, &self.ops[n].ports[p], &layout) {
+                        states[n] = Some(s);
+                        queue.push_back(n);
+                    }
+                }
+            }
+        }
+        states
+    }
+
+    fn result_port(&self, o: usize, value: usize) -> Option<usize> {
+        self.ops[o]
+            .ports
+            .iter()
+            .position(|p| matches!(p.site, PortSite::Result(_)) && p.value == value)
+    }
+
+    /// Layout of value `v` when its defining op is in channels-last.
+    fn def_layout(&self, states: &[Option<Layout>], v: usize) -> Option<Layout> {
+        let d = self.values[v].def?;
+        let state = states[d].as_ref()?;
+        let p = self.result_port(d, v)?;
+        self.port_layout(d, &self.ops[d].ports[p], state)
+    }
+
+    fn conversion_cost(&self, v: usize) -> u64 {
+        match self.values[v].def.map(|d| &self.ops[d].kind) {
+            Some(Kind::Constant) | Some(Kind::Empty) => 0,
+            _ => layout::bytes(
+                &self.values[v].tensor.shape,
+                self.values[v].tensor.element_bits,
+            ),
+        }
+    }
+
+    /// Chooses, per op with a proposed layout, whether it takes it: a
+    /// minimum cut of the bytes moved by conversions (see module docs).
+    fn place(&self, states: &[Option<Layout>], cost_model: bool) -> Vec<bool> {
+        const SOURCE: usize = 0;
+        const SINK: usize = 1;
+        let mut graph = FlowGraph::new(2);
+        let node: Vec<Option<usize>> = states
+            .iter()
+            .map(|s| s.as_ref().map(|_| graph.add_node()))
+            .collect();
+        for (o, info) in self.ops.iter().enumerate() {
+            if let (Some(n), Kind::Conv { saving, .. }) = (node[o], &info.kind) {
+                graph.add_edge(SOURCE, n, if cost_model { *saving } else { INFINITE });
+            }
+        }
+        for v in 0..self.values.len() {
+            let cost = self.conversion_cost(v);
+            if cost == 0 {
+                continue;
+            }
+            let def_node = self.values[v].def.and_then(|d| node[d]);
+            let def_cl = self.def_layout(states, v).filter(|l| !l.is_plain());
+            let plain = Layout::plain(&self.values[v].tensor.shape);
+            let mut ties = Vec::new();
+            let mut needs_plain = false;
+            // Uses needing a layout other than what the def offers, per layout.
+            let mut wants: HashMap<Layout, Vec<usize>> = HashMap::new();
+            for &(u, p) in &self.values[v].uses {
+                let required = match (node[u], states[u].as_ref()) {
+                    (Some(_), Some(s)) => self.port_layout(u, &self.ops[u].ports[p], s),
+                    _ => None,
+                };
+                match (node[u], required) {
+                    (Some(un), Some(req)) if req.is_plain() => {
+                        let _ = un;
+                        needs_plain = true;
+                    }
+                    (Some(un), Some(req))
+                        if def_node.is_some() && def_cl.as_ref() == Some(&req) =>
+                    {
+                        ties.push(un)
+                    }
+                    (Some(un), Some(req)) => wants.entry(req).or_default().push(un),
+                    _ => needs_plain = true,
+                }
+            }
+            match def_node {
+                Some(d) if def_cl.is_some() => {
+                    // Defined in channels-last when d is on the source side.
+                    if needs_plain || !ties.is_empty() {
+                        let a = graph.add_node();
+                        graph.add_edge(d, a, cost);
+                        for &u in &ties {
+                            graph.add_edge(a, u, INFINITE);
+                        }
+                        if needs_plain {
+                            graph.add_edge(a, SINK, INFINITE);
+                        }
+                    }
+                    if !ties.is_empty() {
+                        let b = graph.add_node();
+                        for &u in &ties {
+                            graph.add_edge(u, b, INFINITE);
+                        }
+                        graph.add_edge(b, d, cost);
+                    }
+                }
+                _ => {}
+            }
+            // Other layouts: one conversion per layout, paid when any user
+            // wanting it computes in channels-last.
+            for (req, users) in wants {
+                let b = graph.add_node();
+                for &u in &users {
+                    graph.add_edge(u, b, INFINITE);
+                }
+                let _ = (&req, &plain);
+                graph.add_edge(b, SINK, cost);
+            }
+        }
+        let cut = graph.min_cut(SOURCE, SINK);
+        node.iter()
+            .map(|n| n.is_some_and(|n| cut.source_side[n]))
+            .collect()
+    }
+
+    /// Rewrites types and inserts conversions for the chosen layouts.
+    fn apply(&mut self, states: &[Option<Layout>], chosen: &[bool], stats: &mut FunctionStats) {
+        let context = ir::context_of(self.func);
+        // 1. The layout every value is defined in.
+        let actual: Vec<Layout> = (0..self.values.len())
+            .map(|v| {
+                let def_chosen = self.values[v].def.is_some_and(|d| chosen[d]);
+                let cl = if def_chosen {
+                    self.def_layout(states, v)
+                } else {
+                    None
+                };
+                cl.unwrap_or_else(|| Layout::plain(&self.values[v].tensor.shape))
+            })
+            .collect();
+        for (v, layout) in actual.iter().enumerate() {
+            if !layout.is_plain() {
+                ir::set_type(
+                    self.values[v].value,
+                    ir::tensor_type(context, &self.values[v].tensor, layout),
+                );
+            }
+        }
+        // 2. Conversions where a use needs another layout.
+        let mut conversions: HashMap<(usize, Layout), MlirValue> = HashMap::new();
+        let mut touched_defs = Vec::new();
+        for v in 0..self.values.len() {
+            for &(u, p) in &self.values[v].uses.clone() {
+                let port = &self.ops[u].ports[p];
+                let required = if chosen[u] {
+                    states[u]
+                        .as_ref()
+                        .and_then(|s| self.port_layout(u, port, s))
+                } else {
+                    None
+                }
+                .unwrap_or_else(|| Layout::plain(&self.values[v].tensor.shape));
+                if required == actual[v] {
+                    continue;
+                }
+                let converted = *conversions.entry((v, required.clone())).or_insert_with(|| {
+                    touched_defs.push(v);
+                    self.convert(context, v, &required, stats)
+                });
+                match port.site {
+                    PortSite::Operand(i) => ir::set_operand(self.ops[u].op, i, converted),
+                    PortSite::Nested(op, i) => ir::set_operand(op, i, converted),
+                    PortSite::Result(_) => unreachable!("uses are operands"),
+                }
+            }
+        }
+        // 3. Constants and empties that only fed conversions are gone.
+        for v in touched_defs {
+            if let Some(d) = self.values[v].def {
+                if matches!(self.ops[d].kind, Kind::Constant | Kind::Empty)
+                    && !ir::has_uses(self.values[v].value)
+                {
+                    ir::erase(self.ops[d].op);
+                }
+            }
+        }
+    }
+
+    /// A value equal to value `v` in layout `to`: a re-typed constant or
+    /// empty tensor, or a `chlast.to_layout` right after the definition.
+    fn convert(
+        &self,
+        context: MlirContext,
+        v: usize,
+        to: &Layout,
+        stats: &mut FunctionStats,
+    ) -> MlirValue {
+        let value = &self.values[v];
+        let ty = ir::tensor_type(context, &value.tensor, to);
+        let def_op = value.def.map(|d| self.ops[d].op);
+        let location = def_op
+            .map(ir::location)
+            .unwrap_or_else(|| ir::location(self.func));
+        let kind = value.def.map(|d| &self.ops[d].kind);
+        let created = match (kind, def_op) {
+            (Some(Kind::Constant), Some(def)) => {
+                let attr = ir::attribute(def, "value").expect("classified constants have a value");
+                // SAFETY: `attr` is a live elements attribute; `ty` differs only by encoding.
+                let retyped = unsafe { ffi::chlastRetypeElementsAttr(attr, ty) };
+                stats.constant_conversions_folded += 1;
+                ir::create_after(
+                    context,
+                    self.block,
+                    Some(def),
+                    location,
+                    "arith.constant",
+                    &[],
+                    ty,
+                    &[("value", retyped)],
+                )
+            }
+            (Some(Kind::Empty), Some(def)) => ir::create_after(
+                context,
+                self.block,
+                Some(def),
+                location,
+                "tensor.empty",
+                &[],
+                ty,
+                &[],
+            ),
+            _ => {
+                stats.runtime_conversions.push((
+                    ir::type_string(ty),
+                    layout::bytes(&value.tensor.shape, value.tensor.element_bits),
+                ));
+                ir::create_after(
+                    context,
+                    self.block,
+                    def_op,
+                    location,
+                    "chlast.to_layout",
+                    &[value.value],
+                    ty,
+                    &[],
+                )
+            }
+        };
+        ir::results(created)[0]
+    }
+}
+
+/// Convs that could not even be proposed a layout (dynamic shapes), already
+/// remarked on during classification, are counted here.
+fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStats) -> usize {
+    let mut count = 0;
+    for info in ops {
+        if let Kind::Opaque = info.kind {
+            if let Some(reason) = unconvertible_conv_reason(info.op) {
+                ir::emit_remark(
+                    info.op,
+                    &format!(
+                        "conv-channels-last: {} left in its original layout: {reason}",
+                        ir::op_name(info.op)
+                    ),
+                );
+                stats
+                    .convs_skipped
+                    .push((ir::location_string(info.op), reason));
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+fn unconvertible_conv_reason(op: MlirOperation) -> Option<String> {
+    // SAFETY: query on a live op.
+    if !ir::is_linalg(op) || !unsafe { mlirLinalgIsAConvolutionOp(op) } {
+        return None;
+    }
+    let operands = ir::operands(op);
+    if operands.iter().any(|&v| {
+        ir::is_tensor(ir::value_type(v)) && ir::static_tensor(ir::value_type(v)).is_none()
+    }) {
+        return Some("dynamic shapes (channels-last conversion needs static shapes)".into());
+    }
+    match conv_layouts(op) {
+        Err(reason) => Some(reason),
+        Ok(_) => None,
+    }
+}
+
+/// Classifies `op` (at index `index`) and lists its tensor ports.
+fn classify(
+    op: MlirOperation,
+    index: usize,
+    intern: &mut dyn FnMut(MlirValue, Option<usize>, &mut Vec<ValueInfo>) -> Option<usize>,
+    values: &mut Vec<ValueInfo>,
+) -> (Kind, Vec<Port>) {
+    let name = ir::op_name(op);
+    let mut ports = Vec::new();
+    let mut all_static = true;
+    for (i, v) in ir::operands(op).into_iter().enumerate() {
+        if !ir::is_tensor(ir::value_type(v)) {
+            continue;
+        }
+        match intern(v, None, values) {
+            Some(value) => ports.push(Port {
+                site: PortSite::Operand(i),
+                value,
+                map: None,
+            }),
+            None => all_static = false,
+        }
+    }
+    for (i, v) in ir::results(op).into_iter().enumerate() {
+        if !ir::is_tensor(ir::value_type(v)) {
+            continue;
+        }
+        match intern(v, Some(index), values) {
+            Some(value) => ports.push(Port {
+                site: PortSite::Result(i),
+                value,
+                map: None,
+            }),
+            None => all_static = false,
+        }
+    }
+    // Tensors defined outside and used by nested ops (e.g. gathers).
+    let nested = ir::nested_ops(op);
+    let inner: std::collections::HashSet<ValueKey> = nested
+        .iter()
+        .flat_map(|&n| ir::results(n))
+        .map(ir::key)
+        .collect();
+    let mut captured = Vec::new();
+    for &n in &nested {
+        for (i, v) in ir::operands(n).into_iter().enumerate() {
+            if ir::is_tensor(ir::value_type(v))
+                && !inner.contains(&ir::key(v))
+                && !is_block_argument_of(v, op)
+            {
+                match intern(v, None, values) {
+                    Some(value) => captured.push((n, i, value)),
+                    None => all_static = false,
+                }
+            }
+        }
+    }
+    let with_captured =
+        |mut ports: Vec<Port>,
+         maps: Option<&dyn Fn(MlirOperation, usize) -> Option<Vec<MapResult>>>| {
+            for &(n, i, value) in &captured {
+                let map = maps.and_then(|f| f(n, i));
+                ports.push(Port {
+                    site: PortSite::Nested(n, i),
+                    value,
+                    map,
+                });
+            }
+            ports
+        };
+    if !all_static {
+        return (Kind::Opaque, with_captured(ports, None));
+    }
+    let kind = match name.as_str() {
+        "arith.constant" if !ports.is_empty() => Kind::Constant,
+        "tensor.empty" if ports.len() == 1 => Kind::Empty,
+        "tensor.pad" | "tensor.concat" | "tensor.extract_slice" | "tensor.insert_slice"
+            if ports.iter().all(|p| {
+                ports.iter().all(|q| {
+                    values[p.value].tensor.shape.len() == values[q.value].tensor.shape.len()
+                })
+            }) && captured.is_empty()
+                && static_sizes(op, &name) =>
+        {
+            Kind::SameOrder
+        }
+        "tensor.expand_shape" if ir::operands(op).len() == 1 => {
+            ir::reassociation(op).map_or(Kind::Opaque, Kind::Expand)
+        }
+        "tensor.collapse_shape" => ir::reassociation(op).map_or(Kind::Opaque, Kind::Collapse),
+        _ if ir::is_linalg(op) => return classify_linalg(op, ports, &captured, values),
+        _ => Kind::Opaque,
+    };
+    (kind, with_captured(ports, None))
+}
+
+fn is_block_argument_of(value: MlirValue, op: MlirOperation) -> bool {
+    // SAFETY: reading the owner of a block argument.
+    unsafe {
+        if !mlirValueIsABlockArgument(value) {
+            return false;
+        }
+        let owner = mlirBlockGetParentOperation(mlirBlockArgumentGetOwner(value));
+        let mut current = owner;
+        while !current.ptr.is_null() {
+            if current.ptr == op.ptr {
+                return true;
+            }
+            current = mlirOperationGetParentOperation(current);
+        }
+        false
+    }
+}
+
+/// Pads and slices with dynamic low/high/offsets/sizes are left alone.
+fn static_sizes(op: MlirOperation, name: &str) -> bool {
+    let tensor_operands = ir::operands(op)
+        .iter()
+        .filter(|&&v| ir::is_tensor(ir::value_type(v)))
+        .count();
+    let all = ir::operands(op).len();
+    match name {
+        "tensor.pad" => all == 1,
+        "tensor.concat" => true,
+        _ => all == tensor_operands,
+    }
+}
+
+fn classify_linalg(
+    op: MlirOperation,
+    mut ports: Vec<Port>,
+    captured: &[(MlirOperation, usize, usize)],
+    values: &[ValueInfo],
+) -> (Kind, Vec<Port>) {
+    let opaque_captures = |mut ports: Vec<Port>| {
+        ports.extend(captured.iter().map(|&(n, i, value)| Port {
+            site: PortSite::Nested(n, i),
+            value,
+            map: None,
+        }));
+        ports
+    };
+    // SAFETY: query on a live op.
+    if unsafe { mlirLinalgIsAConvolutionOp(op) } {
+        if let Ok((layouts, saving)) = conv_layouts(op) {
+            if captured.is_empty() {
+                return (Kind::Conv { layouts, saving }, ports);
+            }
+        }
+        return (Kind::Opaque, opaque_captures(ports));
+    }
+    let Some(maps) = ir::indexing_maps(op) else {
+        return (Kind::Opaque, opaque_captures(ports));
+    };
+    let num_inputs = ir::linalg_num_inputs(op);
+    let num_operands = ir::operands(op).len();
+    if maps.len() != num_operands {
+        return (Kind::Opaque, opaque_captures(ports));
+    }
+    let simple = |exprs: &[MapExpr]| -> Option<Vec<MapResult>> {
+        exprs
+            .iter()
+            .map(|e| match e {
+                MapExpr::Dim(d) => Some(MapResult::Dim(*d)),
+                MapExpr::Constant(0) => Some(MapResult::Zero),
+                _ => None,
+            })
+            .collect()
+    };
+    let num_loops = ir::linalg_num_loops(op);
+    let mut loops = vec![0i64; num_loops];
+    for port in ports.iter_mut() {
+        let operand = match port.site {
+            PortSite::Operand(i) => i,
+            PortSite::Result(r) => num_inputs + r,
+            PortSite::Nested(..) => continue,
+        };
+        let Some(map) = simple(&maps[operand]) else {
+            return (Kind::Opaque, opaque_captures(ports));
+        };
+        for (j, r) in map.iter().enumerate() {
+            if let MapResult::Dim(d) = r {
+                loops[*d] = values[port.value].tensor.shape[j];
+            }
+        }
+        port.map = Some(map);
+    }
+    if loops.iter().any(|&l| l <= 0) {
+        return (Kind::Opaque, opaque_captures(ports));
+    }
+    for &(n, i, value) in captured {
+        let map = gather_map(n, i, &values[value].tensor.shape);
+        ports.push(Port {
+            site: PortSite::Nested(n, i),
+            value,
+            map,
+        });
+    }
+    (Kind::Linalg { loops }, ports)
+}
+
+/// For `tensor.extract %t[%i0, ...]` inside a linalg body: source dim `j`
+/// follows loop `k` when `%ij` is computed from `linalg.index k` alone, and
+/// is a unit dim when `%ij` is the constant 0.
+fn gather_map(op: MlirOperation, operand: usize, shape: &[i64]) -> Option<Vec<MapResult>> {
+    if ir::op_name(op) != "tensor.extract" || operand != 0 {
+        return None;
+    }
+    let indices = &ir::operands(op)[1..];
+    let mut seen = Vec::new();
+    indices
+        .iter()
+        .enumerate()
+        .map(|(j, &index)| {
+            if ir::constant_int(index) == Some(0) && shape[j] == 1 {
+                return Some(MapResult::Zero);
+            }
+            let mut loops = Vec::new();
+            index_sources(index, &mut loops, 0)?;
+            loops.sort_unstable();
+            loops.dedup();
+            match loops[..] {
+                [k] if !seen.contains(&k) => {
+                    seen.push(k);
+                    Some(MapResult::Dim(k))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The `linalg.index` dims `value` is computed from; `None` if it depends on
+/// anything but those and constants.
+fn index_sources(value: MlirValue, loops: &mut Vec<usize>, depth: usize) -> Option<()> {
+    if depth > 64 {
+        return None;
+    }
+    let op = ir::defining_op(value)?;
+    let name = ir::op_name(op);
+    if name == "linalg.index" {
+        // SAFETY: `dim` is an integer attribute of linalg.index.
+        let dim = unsafe { mlirIntegerAttrGetValueInt(ir::attribute(op, "dim")?) };
+        loops.push(dim as usize);
+        return Some(());
+    }
+    if name == "arith.constant" {
+        return Some(());
+    }
+    if !(name.starts_with("arith.")
+        || name.starts_with("math.")
+        || name.starts_with("affine.apply"))
+    {
+        return None;
+    }
+    for operand in ir::operands(op) {
+        index_sources(operand, loops, depth + 1)?;
+    }
+    Some(())
+}
+
+/// Channels-last layouts of a conv's image, filter and result, from its
+/// indexing maps: batch dims first, spatial dims next, channel dims last for
+/// activations; output channels (and groups) first, then spatial, then input
+/// channels for the filter (KRSC). Also returns the bytes that converting
+/// saves (cuDNN's hidden conversions of image and result, plus one byte so
+/// that ties favour channels-last).
+fn conv_layouts(op: MlirOperation) -> Result<(Vec<Layout>, u64), String> {
+    let maps = ir::indexing_maps(op).ok_or("not a LinalgOp")?;
+    let operands = ir::operands(op);
+    if maps.len() != 3 || operands.len() != 3 || ir::linalg_num_inputs(op) != 2 {
+        return Err("a conv form with other than one image, one filter and one result".into());
+    }
+    let tensors: Vec<TensorInfo> = operands
+        .iter()
+        .map(|&v| ir::static_tensor(ir::value_type(v)))
+        .collect::<Option<_>>()
+        .ok_or("dynamic shapes (channels-last conversion needs static shapes)")?;
+    if tensors.iter().any(|t| t.has_encoding) {
+        return Err("operands already carry layout encodings".into());
+    }
+    let plain_dims = |m: &[MapExpr]| {
+        m.iter()
+            .filter_map(|e| {
+                if let MapExpr::Dim(d) = e {
+                    Some(*d)
+                } else {
+                    None
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let (image, filter, output) = (&maps[0], &maps[1], &maps[2]);
+    let (image_dims, filter_dims, output_dims) =
+        (plain_dims(image), plain_dims(filter), plain_dims(output));
+    let activation = |map: &[MapExpr]| {
+        let mut batch = Vec::new();
+        let mut spatial = Vec::new();
+        let mut channel = Vec::new();
+        for (j, e) in map.iter().enumerate() {
+            match e {
+                MapExpr::Dim(d) if filter_dims.contains(d) => channel.push(j),
+                MapExpr::Dim(d)
+                    if image_dims.contains(d)
+                        && output_dims.contains(d)
+                        && !filter_dims.contains(d)
+                        && !is_spatial(*d, image) =>
+                {
+                    batch.push(j)
+                }
+                _ => spatial.push(j),
+            }
+        }
+        (batch, spatial, channel)
+    };
+    let (ib, is, ic) = activation(image);
+    let (ob, os, oc) = activation(output);
+    if is.is_empty() || os.is_empty() || ic.is_empty() || oc.is_empty() {
+        return Err("no spatial or channel dims recognised in its indexing maps".into());
+    }
+    let image_perm: Vec<usize> = ib.into_iter().chain(is).chain(ic).collect();
+    let output_perm: Vec<usize> = ob.into_iter().chain(os).chain(oc).collect();
+    if image_perm.iter().enumerate().all(|(i, &p)| i == p)
+        && output_perm.iter().enumerate().all(|(i, &p)| i == p)
+    {
+        return Err("already channels-last".into());
+    }
+    let mut leading = Vec::new();
+    let mut spatial = Vec::new();
+    let mut trailing = Vec::new();
+    for (j, e) in filter.iter().enumerate() {
+        match e {
+            MapExpr::Dim(d) if output_dims.contains(d) => leading.push(j),
+            MapExpr::Dim(d) if image_dims.contains(d) => trailing.push(j),
+            MapExpr::Dim(_) => spatial.push(j),
+            _ => return Err("a filter indexing map that is not a permutation".into()),
+        }
+    }
+    let filter_perm: Vec<usize> = leading.into_iter().chain(spatial).chain(trailing).collect();
+    let layouts = [
+        (&tensors[0], image_perm),
+        (&tensors[1], filter_perm),
+        (&tensors[2], output_perm),
+    ]
+    .into_iter()
+    .map(|(t, p)| {
+        Layout::permuted(&t.shape, &p).map_err(|_| "inconsistent indexing maps".to_string())
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let saving = layout::bytes(&tensors[0].shape, tensors[0].element_bits)
+        + layout::bytes(&tensors[2].shape, tensors[2].element_bits)
+        + 1;
+    Ok((layouts, saving))
+}
+
+/// True when loop `d` appears inside a compound expression of `map` (a
+/// spatial loop of a conv image).
+fn is_spatial(d: usize, map: &[MapExpr]) -> bool {
+    map.iter()
+        .any(|e| matches!(e, MapExpr::Compound(dims) if dims.contains(&d)))
+}

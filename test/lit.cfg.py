@@ -1,0 +1,29 @@
+# lit configuration for chlast: runs FileCheck tests against chlast-opt.
+import os
+import shutil
+
+import lit.formats
+
+config.name = "chlast"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir"]
+config.excludes = ["Inputs", "lit.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+
+llvm_bin = "/usr/lib/llvm-22/bin"
+chlast_opt = os.environ.get("CHLAST_OPT")
+if not chlast_opt:
+    root = os.path.dirname(config.test_source_root)
+    chlast_opt = os.path.join(root, "target", "debug", "chlast-opt")
+if not os.path.exists(chlast_opt):
+    lit_config.fatal("chlast-opt not found at %s (build with `cargo build` or set CHLAST_OPT)" % chlast_opt)
+
+fixtures = os.environ.get(
+    "CHLAST_FIXTURES",
+    os.path.join(os.path.dirname(config.test_source_root), "..", "shared", "fixtures"),
+)
+
+config.substitutions.append(("%chlast-opt", chlast_opt))
+config.substitutions.append(("%fixtures", os.path.abspath(fixtures)))
+# FileCheck, not and count come from LLVM 22.
+config.environment["PATH"] = llvm_bin + os.pathsep + os.environ.get("PATH", "")

@@ -1,0 +1,29 @@
+# chlast: two commands from a fresh Debian 12 machine.
+#   make demo   builds chlast-opt and runs --conv-channels-last on an example
+#   make test   fmt + clippy + unit tests + the lit suite (what CI runs)
+
+CARGO ?= cargo
+DEMO_INPUT ?= examples/vae_resblock3d.mlir
+
+.PHONY: deps build demo test lit fmt clippy
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	$(CARGO) build --bin chlast-opt
+
+demo: build
+	./target/debug/chlast-opt --conv-channels-last=stats=- $(DEMO_INPUT)
+
+fmt: deps
+	$(CARGO) fmt --check
+
+clippy: deps
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test: fmt clippy
+	$(CARGO) test --lib --test integration
+
+lit: build
+	CHLAST_OPT=$(CURDIR)/target/debug/chlast-opt /usr/lib/llvm-22/bin/lit -sv test

@@ -34,7 +34,10 @@ pub fn run() -> Result<String, Box<dyn std::error::Error>> {
 
     let mut module = Module::parse(&context, INPUT).ok_or("the example input does not parse")?;
     let pass_manager = PassManager::new(&context);
-    let options = ConvChannelsLastOptions { max_ops_per_conv: 0, ..Default::default() };
+    let options = ConvChannelsLastOptions {
+        max_ops_per_conv: 0,
+        ..Default::default()
+    };
     pass_manager.add_pass(conv_channels_last(&options)?);
     pass_manager.run(&mut module)?;
     Ok(module.as_operation().to_string())

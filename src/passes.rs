@@ -90,7 +90,7 @@ impl ConvChannelsLastOptions {
             self.strategy.as_str()
         );
         if let Some(file) = &self.stats_file {
-            text.push_str(&format!(" stats={{{file}}}"));
+            text.push_str(&format!(" stats=\"{file}\""));
         }
         text
     }

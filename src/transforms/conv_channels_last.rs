@@ -194,10 +194,10 @@ pub fn conv_channels_last(
         return Ok(stats);
     };
     for op in ir::block_ops(body) {
-        if ir::op_name(op) == "func.func" {
-            if let Some(block) = ir::single_body_block(op) {
-                stats.push(Function::analyze(op, block).run(options));
-            }
+        if ir::op_name(op) == "func.func"
+            && let Some(block) = ir::single_body_block(op)
+        {
+            stats.push(Function::analyze(op, block).run(options));
         }
     }
     Ok(stats)
@@ -619,7 +619,7 @@ impl Function {
         // 2. Conversions where a use needs another layout.
         let mut conversions: HashMap<(usize, Layout), MlirValue> = HashMap::new();
         let mut touched_defs = Vec::new();
-        for v in 0..self.values.len() {
+        for (v, current) in actual.iter().enumerate() {
             for &(u, p) in &self.values[v].uses.clone() {
                 let port = &self.ops[u].ports[p];
                 let required = if chosen[u] {
@@ -630,7 +630,7 @@ impl Function {
                     None
                 }
                 .unwrap_or_else(|| Layout::plain(&self.values[v].tensor.shape));
-                if required == actual[v] {
+                if &required == current {
                     continue;
                 }
                 let converted = *conversions.entry((v, required.clone())).or_insert_with(|| {
@@ -646,12 +646,11 @@ impl Function {
         }
         // 3. Constants and empties that only fed conversions are gone.
         for v in touched_defs {
-            if let Some(d) = self.values[v].def {
-                if matches!(self.ops[d].kind, Kind::Constant | Kind::Empty)
-                    && !ir::has_uses(self.values[v].value)
-                {
-                    ir::erase(self.ops[d].op);
-                }
+            if let Some(d) = self.values[v].def
+                && matches!(self.ops[d].kind, Kind::Constant | Kind::Empty)
+                && !ir::has_uses(self.values[v].value)
+            {
+                ir::erase(self.ops[d].op);
             }
         }
     }
@@ -725,20 +724,20 @@ impl Function {
 fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStats) -> usize {
     let mut count = 0;
     for info in ops {
-        if let Kind::Opaque = info.kind {
-            if let Some(reason) = unconvertible_conv_reason(info.op) {
-                ir::emit_remark(
-                    info.op,
-                    &format!(
-                        "conv-channels-last: {} left in its original layout: {reason}",
-                        ir::op_name(info.op)
-                    ),
-                );
-                stats
-                    .convs_skipped
-                    .push((ir::location_string(info.op), reason));
-                count += 1;
-            }
+        if let Kind::Opaque = info.kind
+            && let Some(reason) = unconvertible_conv_reason(info.op)
+        {
+            ir::emit_remark(
+                info.op,
+                &format!(
+                    "conv-channels-last: {} left in its original layout: {reason}",
+                    ir::op_name(info.op)
+                ),
+            );
+            stats
+                .convs_skipped
+                .push((ir::location_string(info.op), reason));
+            count += 1;
         }
     }
     count
@@ -755,17 +754,17 @@ fn unconvertible_conv_reason(op: MlirOperation) -> Option<String> {
     }) {
         return Some("dynamic shapes (channels-last conversion needs static shapes)".into());
     }
-    match conv_layouts(op) {
-        Err(reason) => Some(reason),
-        Ok(_) => None,
-    }
+    conv_layouts(op).err()
 }
+
+/// Interns a tensor value (with its defining op index) into the value table.
+type Intern<'a> = dyn FnMut(MlirValue, Option<usize>, &mut Vec<ValueInfo>) -> Option<usize> + 'a;
 
 /// Classifies `op` (at index `index`) and lists its tensor ports.
 fn classify(
     op: MlirOperation,
     index: usize,
-    intern: &mut dyn FnMut(MlirValue, Option<usize>, &mut Vec<ValueInfo>) -> Option<usize>,
+    intern: &mut Intern,
     values: &mut Vec<ValueInfo>,
 ) -> (Kind, Vec<Port>) {
     let name = ir::op_name(op);
@@ -905,10 +904,10 @@ fn classify_linalg(
     };
     // SAFETY: query on a live op.
     if unsafe { mlirLinalgIsAConvolutionOp(op) } {
-        if let Ok((layouts, saving)) = conv_layouts(op) {
-            if captured.is_empty() {
-                return (Kind::Conv { layouts, saving }, ports);
-            }
+        if let Ok((layouts, saving)) = conv_layouts(op)
+            && captured.is_empty()
+        {
+            return (Kind::Conv { layouts, saving }, ports);
         }
         return (Kind::Opaque, opaque_captures(ports));
     }

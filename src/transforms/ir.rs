@@ -324,6 +324,7 @@ pub fn constant_int(value: MlirValue) -> Option<i64> {
 
 /// Creates `op_name` with `operands`, one result of `result`, and
 /// `attributes`, inserted after `after` (or at the start of `block`).
+#[allow(clippy::too_many_arguments)] // one argument per part of an OperationState
 pub fn create_after(
     context: MlirContext,
     block: MlirBlock,

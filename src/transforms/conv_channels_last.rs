@@ -672,10 +672,8 @@ impl Function {
             .unwrap_or_else(|| ir::location(self.func));
         let kind = value.def.map(|d| &self.ops[d].kind);
         let created = match (kind, def_op) {
-            (Some(Kind::Constant), Some(def)) => {
-                let attr = ir::attribute(def, "value").expect("classified constants have a value");
-                // SAFETY: `attr` is a live elements attribute; `ty` differs only by encoding.
-                let retyped = unsafe { ffi::chlastRetypeElementsAttr(attr, ty) };
+            (Some(Kind::Constant), Some(def)) if !retyped_constant(def, ty).ptr.is_null() => {
+                let retyped = retyped_constant(def, ty);
                 stats.constant_conversions_folded += 1;
                 ir::create_after(
                     context,
@@ -716,6 +714,16 @@ impl Function {
             }
         };
         ir::results(created)[0]
+    }
+}
+
+/// The value of constant `def` re-typed to `ty`; null when the attribute
+/// kind cannot be re-typed (then the conversion happens at run time).
+fn retyped_constant(def: MlirOperation, ty: MlirType) -> MlirAttribute {
+    match ir::attribute(def, "value") {
+        // SAFETY: `attr` is live; `ty` differs from its type only by encoding.
+        Some(attr) => unsafe { ffi::chlastRetypeElementsAttr(attr, ty) },
+        None => MlirAttribute { ptr: std::ptr::null() },
     }
 }
 
@@ -834,7 +842,7 @@ fn classify(
         return (Kind::Opaque, with_captured(ports, None));
     }
     let kind = match name.as_str() {
-        "arith.constant" if !ports.is_empty() => Kind::Constant,
+        "arith.constant" if !ports.is_empty() && ir::has_elements_value(op) => Kind::Constant,
         "tensor.empty" if ports.len() == 1 => Kind::Empty,
         "tensor.pad" | "tensor.concat" | "tensor.extract_slice" | "tensor.insert_slice"
             if ports.iter().all(|p| {

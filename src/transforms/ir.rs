@@ -410,3 +410,10 @@ pub fn emit_error(op: MlirOperation, message: &str) {
     // SAFETY: live op, message valid during the call.
     unsafe { mlirEmitError(mlirOperationGetLocation(op), text.as_ptr()) }
 }
+
+/// True for ops whose `value` is a dense or dense_resource elements attribute.
+pub fn has_elements_value(op: MlirOperation) -> bool {
+    attribute(op, "value")
+        // SAFETY: kind queries on a live attribute.
+        .is_some_and(|a| unsafe { mlirAttributeIsADenseElements(a) || mlirAttributeIsADenseResourceElements(a) })
+}

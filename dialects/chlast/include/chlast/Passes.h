@@ -3,6 +3,7 @@
 #define CHLAST_PASSES_H
 
 #include "chlast/ChlastDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -39,4 +39,26 @@ def ConvChannelsLast : Pass<"conv-channels-last", "::mlir::ModuleOp"> {
   ];
 }
 
+def MaterializeLayouts : Pass<"chlast-materialize-layouts", "::mlir::ModuleOp"> {
+  let summary = "Turn #chlast.layout encodings into physical tensor layouts";
+  let description = [{
+    Rewrites encoded IR into plain upstream IR with physical layouts: an
+    encoded tensor becomes a tensor of its physical shape (the view's dims in
+    the layout's order), `chlast.to_layout` becomes `linalg.transpose` (plus
+    a metadata-only reshape when the layout has a view), `linalg` ops become
+    `linalg.generic` ops over the physical dims (loops split where a layout
+    splits a dim, `linalg.index` and gathers re-expressed), pads, concats,
+    slices and reshapes get physical dims, and encoded constants are
+    transposed at compile time. The result contains no chlast ops or
+    encodings and means what the input meant.
+
+    Implemented in C++ (dialects/chlast/lib/MaterializeLayouts.cpp): it
+    builds linalg IR with MLIR's C++ builders, which the C API does not
+    expose.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // CHLAST_PASSES_TD

@@ -18,12 +18,15 @@ if not chlast_opt:
 if not os.path.exists(chlast_opt):
     lit_config.fatal("chlast-opt not found at %s (build with `cargo build` or set CHLAST_OPT)" % chlast_opt)
 
+chlast_run = os.environ.get("CHLAST_RUN") or os.path.join(os.path.dirname(chlast_opt), "chlast-run")
+
 fixtures = os.environ.get(
     "CHLAST_FIXTURES",
     os.path.join(os.path.dirname(config.test_source_root), "..", "shared", "fixtures"),
 )
 
 config.substitutions.append(("%chlast-opt", chlast_opt))
+config.substitutions.append(("%chlast-run", chlast_run))
 config.substitutions.append(("%fixtures", os.path.abspath(fixtures)))
 # FileCheck, not and count come from LLVM 22.
 config.environment["PATH"] = llvm_bin + os.pathsep + os.environ.get("PATH", "")

@@ -194,10 +194,13 @@ pub fn conv_channels_last(
         return Ok(stats);
     };
     for op in ir::block_ops(body) {
-        if ir::op_name(op) == "func.func"
-            && let Some(block) = ir::single_body_block(op)
-        {
+        if ir::op_name(op) != "func.func" {
+            continue;
+        }
+        if let Some(block) = ir::single_body_block(op) {
             stats.push(Function::analyze(op, block).run(options));
+        } else {
+            stats.push(skip_multi_block(op));
         }
     }
     Ok(stats)
@@ -208,7 +211,13 @@ pub fn conv_channels_last(
 enum Kind {
     /// A convolution with the channels-last layouts of its image, filter and
     /// result ports.
-    Conv { layouts: Vec<Layout>, saving: u64 },
+    /// `seed` is false for pooling: a window op that follows layouts but
+    /// does not pull toward channels-last (cuDNN has no conv to gain there).
+    Conv {
+        layouts: Vec<Layout>,
+        saving: u64,
+        seed: bool,
+    },
     /// A LinalgOp whose maps are all projected permutations: the state is a
     /// layout of its loops.
     Linalg { loops: Vec<i64> },
@@ -222,6 +231,8 @@ enum Kind {
     Empty,
     /// A tensor `arith.constant`: converted at compile time.
     Constant,
+    /// `linalg.fill` of a `tensor.empty`: re-created in any layout for free.
+    Fill,
     /// Anything else: needs and produces the original layout.
     Opaque,
 }
@@ -255,6 +266,24 @@ struct Port {
     /// For Linalg ops: the indexing map of this port; `None` when the port
     /// cannot follow the op's layout (it then needs the original layout).
     map: Option<Vec<MapResult>>,
+    /// The use reads its value by logical coordinates (`tensor.extract`), so
+    /// any layout serves it: it never needs a conversion.
+    any_layout: bool,
+}
+
+impl Port {
+    fn new(site: PortSite, value: usize, map: Option<Vec<MapResult>>) -> Self {
+        let any_layout = match site {
+            PortSite::Nested(op, index) => index == 0 && ir::op_name(op) == "tensor.extract",
+            _ => false,
+        };
+        Port {
+            site,
+            value,
+            map,
+            any_layout,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -334,7 +363,7 @@ impl Function {
             ..Default::default()
         };
         let convs: Vec<usize> = (0..self.ops.len())
-            .filter(|&o| matches!(self.ops[o].kind, Kind::Conv { .. }))
+            .filter(|&o| matches!(self.ops[o].kind, Kind::Conv { seed: true, .. }))
             .collect();
         stats.convs_found = convs.len() + count_unconvertible_convs(&self.ops, &mut stats);
         if convs.is_empty() {
@@ -357,9 +386,7 @@ impl Function {
         let states = self.propagate(&convs, options.strategy);
         let chosen = match options.strategy {
             Strategy::MinCut => self.place(&states, options.cost_model),
-            Strategy::PerConv => (0..self.ops.len())
-                .map(|o| states[o].is_some() && matches!(self.ops[o].kind, Kind::Conv { .. }))
-                .collect(),
+            Strategy::PerConv => states.iter().map(Option::is_some).collect(),
         };
         for &c in &convs {
             if chosen[c] {
@@ -405,7 +432,7 @@ impl Function {
                 PortSite::Result(_) => Some(state.clone()),
                 _ => state.expand(reassociation, shape),
             },
-            Kind::Empty | Kind::Constant | Kind::Opaque => None,
+            Kind::Empty | Kind::Constant | Kind::Fill | Kind::Opaque => None,
         }
     }
 
@@ -434,6 +461,12 @@ impl Function {
                 PortSite::Result(_) => layout.clone(),
                 _ => layout.collapse(reassociation, &result_shape()?)?,
             },
+            // A window op (pooling) follows the layout of any port.
+            Kind::Conv { seed: false, .. } => {
+                let state = Layout::plain(&[]);
+                return (self.port_layout(o, port, &state).as_ref() == Some(layout))
+                    .then_some(state);
+            }
             _ => return None,
         };
         // The state must give every port a layout, and this one the same.
@@ -453,6 +486,39 @@ impl Function {
             queue.push_back(c);
         }
         if strategy == Strategy::PerConv {
+            // The seed converts input, filter and result; a bias broadcast
+            // (or fill) producing the conv's init goes with the conv, as a
+            // framework passes the bias to cuDNN separately.
+            for &c in convs {
+                for port in &self.ops[c].ports {
+                    if !matches!(port.site, PortSite::Operand(2)) {
+                        continue;
+                    }
+                    let Some(d) = self.values[port.value].def else {
+                        continue;
+                    };
+                    let Some(layout) = self.port_layout(c, port, &Layout::plain(&[])) else {
+                        continue;
+                    };
+                    let init_bytes = self.bytes(port.value);
+                    // Its inputs are smaller than the init (a broadcast) or empty.
+                    let broadcast = self.ops[d]
+                        .ports
+                        .iter()
+                        .filter(|q| matches!(q.site, PortSite::Operand(_)))
+                        .all(|q| {
+                            self.bytes(q.value) < init_bytes
+                                || self.values[q.value]
+                                    .def
+                                    .is_some_and(|e| matches!(self.ops[e].kind, Kind::Empty))
+                        });
+                    if states[d].is_none() && broadcast {
+                        if let Some(r) = self.result_port(d, port.value) {
+                            states[d] = self.state_from_port(d, &self.ops[d].ports[r], &layout);
+                        }
+                    }
+                }
+            }
             return states;
         }
         while let Some(o) = queue.pop_front() {
@@ -497,9 +563,16 @@ impl Function {
         self.port_layout(d, &self.ops[d].ports[p], state)
     }
 
+    fn bytes(&self, v: usize) -> u64 {
+        layout::bytes(
+            &self.values[v].tensor.shape,
+            self.values[v].tensor.element_bits,
+        )
+    }
+
     fn conversion_cost(&self, v: usize) -> u64 {
         match self.values[v].def.map(|d| &self.ops[d].kind) {
-            Some(Kind::Constant) | Some(Kind::Empty) => 0,
+            Some(Kind::Constant) | Some(Kind::Empty) | Some(Kind::Fill) => 0,
             _ => layout::bytes(
                 &self.values[v].tensor.shape,
                 self.values[v].tensor.element_bits,
@@ -518,7 +591,13 @@ impl Function {
             .map(|s| s.as_ref().map(|_| graph.add_node()))
             .collect();
         for (o, info) in self.ops.iter().enumerate() {
-            if let (Some(n), Kind::Conv { saving, .. }) = (node[o], &info.kind) {
+            if let (
+                Some(n),
+                Kind::Conv {
+                    saving, seed: true, ..
+                },
+            ) = (node[o], &info.kind)
+            {
                 graph.add_edge(SOURCE, n, if cost_model { *saving } else { INFINITE });
             }
         }
@@ -529,37 +608,43 @@ impl Function {
             }
             let def_node = self.values[v].def.and_then(|d| node[d]);
             let def_cl = self.def_layout(states, v).filter(|l| !l.is_plain());
-            let plain = Layout::plain(&self.values[v].tensor.shape);
             let mut ties = Vec::new();
+            let mut plain_when_original = Vec::new();
             let mut needs_plain = false;
             // Uses needing a layout other than what the def offers, per layout.
             let mut wants: HashMap<Layout, Vec<usize>> = HashMap::new();
             for &(u, p) in &self.values[v].uses {
+                if self.ops[u].ports[p].any_layout {
+                    continue;
+                }
                 let required = match (node[u], states[u].as_ref()) {
                     (Some(_), Some(s)) => self.port_layout(u, &self.ops[u].ports[p], s),
                     _ => None,
                 };
                 match (node[u], required) {
-                    (Some(un), Some(req)) if req.is_plain() => {
-                        let _ = un;
-                        needs_plain = true;
-                    }
+                    (Some(_), Some(req)) if req.is_plain() => needs_plain = true,
                     (Some(un), Some(req))
                         if def_node.is_some() && def_cl.as_ref() == Some(&req) =>
                     {
                         ties.push(un)
                     }
-                    (Some(un), Some(req)) => wants.entry(req).or_default().push(un),
+                    (Some(un), Some(req)) => {
+                        // Needs `req` when channels-last, plain otherwise.
+                        plain_when_original.push(un);
+                        wants.entry(req).or_default().push(un)
+                    }
                     _ => needs_plain = true,
                 }
             }
             match def_node {
                 Some(d) if def_cl.is_some() => {
                     // Defined in channels-last when d is on the source side.
-                    if needs_plain || !ties.is_empty() {
+                    // Conversion back to plain: paid when d is channels-last and
+                    // some user computes in the original layout.
+                    if needs_plain || !ties.is_empty() || !plain_when_original.is_empty() {
                         let a = graph.add_node();
                         graph.add_edge(d, a, cost);
-                        for &u in &ties {
+                        for &u in ties.iter().chain(&plain_when_original) {
                             graph.add_edge(a, u, INFINITE);
                         }
                         if needs_plain {
@@ -578,12 +663,11 @@ impl Function {
             }
             // Other layouts: one conversion per layout, paid when any user
             // wanting it computes in channels-last.
-            for (req, users) in wants {
+            for users in wants.into_values() {
                 let b = graph.add_node();
                 for &u in &users {
                     graph.add_edge(u, b, INFINITE);
                 }
-                let _ = (&req, &plain);
                 graph.add_edge(b, SINK, cost);
             }
         }
@@ -622,6 +706,9 @@ impl Function {
         for (v, current) in actual.iter().enumerate() {
             for &(u, p) in &self.values[v].uses.clone() {
                 let port = &self.ops[u].ports[p];
+                if port.any_layout {
+                    continue;
+                }
                 let required = if chosen[u] {
                     states[u]
                         .as_ref()
@@ -647,7 +734,7 @@ impl Function {
         // 3. Constants and empties that only fed conversions are gone.
         for v in touched_defs {
             if let Some(d) = self.values[v].def
-                && matches!(self.ops[d].kind, Kind::Constant | Kind::Empty)
+                && matches!(self.ops[d].kind, Kind::Constant | Kind::Empty | Kind::Fill)
                 && !ir::has_uses(self.values[v].value)
             {
                 ir::erase(self.ops[d].op);
@@ -686,6 +773,22 @@ impl Function {
                     &[("value", retyped)],
                 )
             }
+            (Some(Kind::Fill), Some(def)) => {
+                let empty = ir::create_after(
+                    context,
+                    self.block,
+                    Some(def),
+                    location,
+                    "tensor.empty",
+                    &[],
+                    ty,
+                    &[],
+                );
+                let fill = ir::clone_after(def, empty);
+                ir::set_operand(fill, 1, ir::results(empty)[0]);
+                ir::set_type(ir::results(fill)[0], ty);
+                fill
+            }
             (Some(Kind::Empty), Some(def)) => ir::create_after(
                 context,
                 self.block,
@@ -723,7 +826,9 @@ fn retyped_constant(def: MlirOperation, ty: MlirType) -> MlirAttribute {
     match ir::attribute(def, "value") {
         // SAFETY: `attr` is live; `ty` differs from its type only by encoding.
         Some(attr) => unsafe { ffi::chlastRetypeElementsAttr(attr, ty) },
-        None => MlirAttribute { ptr: std::ptr::null() },
+        None => MlirAttribute {
+            ptr: std::ptr::null(),
+        },
     }
 }
 
@@ -757,12 +862,51 @@ fn unconvertible_conv_reason(op: MlirOperation) -> Option<String> {
         return None;
     }
     let operands = ir::operands(op);
+    // SAFETY: type query.
+    if operands
+        .iter()
+        .any(|&v| unsafe { mlirTypeIsAMemRef(ir::value_type(v)) })
+    {
+        return Some(
+            "operands are memrefs (the pass works on tensors, before bufferization)".into(),
+        );
+    }
     if operands.iter().any(|&v| {
         ir::is_tensor(ir::value_type(v)) && ir::static_tensor(ir::value_type(v)).is_none()
     }) {
         return Some("dynamic shapes (channels-last conversion needs static shapes)".into());
     }
     conv_layouts(op).err()
+}
+
+/// A function whose body has several blocks: its convs are reported, not
+/// converted (layouts are only assigned within one block).
+fn skip_multi_block(func: MlirOperation) -> FunctionStats {
+    let mut stats = FunctionStats {
+        function: ir::symbol_name(func),
+        ..Default::default()
+    };
+    let reason = "the function body has several blocks (the pass handles single-block functions)";
+    for op in ir::nested_ops(func) {
+        // SAFETY: query on a live op.
+        if ir::is_linalg(op)
+            && unsafe { mlirLinalgIsAConvolutionOp(op) }
+            && conv_layouts(op).is_ok_and(|(_, _, seed)| seed)
+        {
+            ir::emit_remark(
+                op,
+                &format!(
+                    "conv-channels-last: {} left in its original layout: {reason}",
+                    ir::op_name(op)
+                ),
+            );
+            stats.convs_found += 1;
+            stats
+                .convs_skipped
+                .push((ir::location_string(op), reason.into()));
+        }
+    }
+    stats
 }
 
 /// Interns a tensor value (with its defining op index) into the value table.
@@ -783,11 +927,7 @@ fn classify(
             continue;
         }
         match intern(v, None, values) {
-            Some(value) => ports.push(Port {
-                site: PortSite::Operand(i),
-                value,
-                map: None,
-            }),
+            Some(value) => ports.push(Port::new(PortSite::Operand(i), value, None)),
             None => all_static = false,
         }
     }
@@ -796,11 +936,7 @@ fn classify(
             continue;
         }
         match intern(v, Some(index), values) {
-            Some(value) => ports.push(Port {
-                site: PortSite::Result(i),
-                value,
-                map: None,
-            }),
+            Some(value) => ports.push(Port::new(PortSite::Result(i), value, None)),
             None => all_static = false,
         }
     }
@@ -830,11 +966,7 @@ fn classify(
          maps: Option<&dyn Fn(MlirOperation, usize) -> Option<Vec<MapResult>>>| {
             for &(n, i, value) in &captured {
                 let map = maps.and_then(|f| f(n, i));
-                ports.push(Port {
-                    site: PortSite::Nested(n, i),
-                    value,
-                    map,
-                });
+                ports.push(Port::new(PortSite::Nested(n, i), value, map));
             }
             ports
         };
@@ -844,6 +976,14 @@ fn classify(
     let kind = match name.as_str() {
         "arith.constant" if !ports.is_empty() && ir::has_elements_value(op) => Kind::Constant,
         "tensor.empty" if ports.len() == 1 => Kind::Empty,
+        "linalg.fill" if is_fill_of_empty(op) && ports.len() == 2 => Kind::Fill,
+        "tensor.extract" => {
+            // Reads by logical coordinates: any layout serves it.
+            if let Some(p) = ports.first_mut() {
+                p.any_layout = true;
+            }
+            Kind::Opaque
+        }
         "tensor.pad" | "tensor.concat" | "tensor.extract_slice" | "tensor.insert_slice"
             if ports.iter().all(|p| {
                 ports.iter().all(|q| {
@@ -862,6 +1002,14 @@ fn classify(
         _ => Kind::Opaque,
     };
     (kind, with_captured(ports, None))
+}
+
+/// `linalg.fill ins(%scalar) outs(tensor.empty)`.
+fn is_fill_of_empty(op: MlirOperation) -> bool {
+    let operands = ir::operands(op);
+    operands.len() == 2
+        && !ir::is_tensor(ir::value_type(operands[0]))
+        && ir::defining_op(operands[1]).is_some_and(|d| ir::op_name(d) == "tensor.empty")
 }
 
 fn is_block_argument_of(value: MlirValue, op: MlirOperation) -> bool {
@@ -903,19 +1051,26 @@ fn classify_linalg(
     values: &[ValueInfo],
 ) -> (Kind, Vec<Port>) {
     let opaque_captures = |mut ports: Vec<Port>| {
-        ports.extend(captured.iter().map(|&(n, i, value)| Port {
-            site: PortSite::Nested(n, i),
-            value,
-            map: None,
-        }));
+        ports.extend(
+            captured
+                .iter()
+                .map(|&(n, i, value)| Port::new(PortSite::Nested(n, i), value, None)),
+        );
         ports
     };
     // SAFETY: query on a live op.
     if unsafe { mlirLinalgIsAConvolutionOp(op) } {
-        if let Ok((layouts, saving)) = conv_layouts(op)
+        if let Ok((layouts, saving, seed)) = conv_layouts(op)
             && captured.is_empty()
         {
-            return (Kind::Conv { layouts, saving }, ports);
+            return (
+                Kind::Conv {
+                    layouts,
+                    saving,
+                    seed,
+                },
+                ports,
+            );
         }
         return (Kind::Opaque, opaque_captures(ports));
     }
@@ -960,11 +1115,7 @@ fn classify_linalg(
     }
     for &(n, i, value) in captured {
         let map = gather_map(n, i, &values[value].tensor.shape);
-        ports.push(Port {
-            site: PortSite::Nested(n, i),
-            value,
-            map,
-        });
+        ports.push(Port::new(PortSite::Nested(n, i), value, map));
     }
     (Kind::Linalg { loops }, ports)
 }
@@ -1035,7 +1186,7 @@ fn index_sources(value: MlirValue, loops: &mut Vec<usize>, depth: usize) -> Opti
 /// channels for the filter (KRSC). Also returns the bytes that converting
 /// saves (cuDNN's hidden conversions of image and result, plus one byte so
 /// that ties favour channels-last).
-fn conv_layouts(op: MlirOperation) -> Result<(Vec<Layout>, u64), String> {
+fn conv_layouts(op: MlirOperation) -> Result<(Vec<Layout>, u64, bool), String> {
     let maps = ir::indexing_maps(op).ok_or("not a LinalgOp")?;
     let operands = ir::operands(op);
     if maps.len() != 3 || operands.len() != 3 || ir::linalg_num_inputs(op) != 2 {
@@ -1063,13 +1214,30 @@ fn conv_layouts(op: MlirOperation) -> Result<(Vec<Layout>, u64), String> {
     let (image, filter, output) = (&maps[0], &maps[1], &maps[2]);
     let (image_dims, filter_dims, output_dims) =
         (plain_dims(image), plain_dims(filter), plain_dims(output));
+    // Pooling: the "filter" is a window only, no channel dim; the first
+    // dim shared by image and result is the batch, the others channels.
+    let pooling = !filter_dims
+        .iter()
+        .any(|d| image_dims.contains(d) || output_dims.contains(d));
+    let batch_dim = image.iter().find_map(|e| match e {
+        MapExpr::Dim(d) if output_dims.contains(d) => Some(*d),
+        _ => None,
+    });
+    let is_channel = |d: usize| {
+        filter_dims.contains(&d)
+            || (pooling
+                && Some(d) != batch_dim
+                && image_dims.contains(&d)
+                && output_dims.contains(&d)
+                && !is_spatial(d, image))
+    };
     let activation = |map: &[MapExpr]| {
         let mut batch = Vec::new();
         let mut spatial = Vec::new();
         let mut channel = Vec::new();
         for (j, e) in map.iter().enumerate() {
             match e {
-                MapExpr::Dim(d) if filter_dims.contains(d) => channel.push(j),
+                MapExpr::Dim(d) if is_channel(*d) => channel.push(j),
                 MapExpr::Dim(d)
                     if image_dims.contains(d)
                         && output_dims.contains(d)
@@ -1120,7 +1288,7 @@ fn conv_layouts(op: MlirOperation) -> Result<(Vec<Layout>, u64), String> {
     let saving = layout::bytes(&tensors[0].shape, tensors[0].element_bits)
         + layout::bytes(&tensors[2].shape, tensors[2].element_bits)
         + 1;
-    Ok((layouts, saving))
+    Ok((layouts, saving, !pooling))
 }
 
 /// True when loop `d` appears inside a compound expression of `map` (a

@@ -415,5 +415,17 @@ pub fn emit_error(op: MlirOperation, message: &str) {
 pub fn has_elements_value(op: MlirOperation) -> bool {
     attribute(op, "value")
         // SAFETY: kind queries on a live attribute.
-        .is_some_and(|a| unsafe { mlirAttributeIsADenseElements(a) || mlirAttributeIsADenseResourceElements(a) })
+        .is_some_and(|a| unsafe {
+            mlirAttributeIsADenseElements(a) || mlirAttributeIsADenseResourceElements(a)
+        })
+}
+
+/// A copy of `op` inserted right after `after` (same block).
+pub fn clone_after(op: MlirOperation, after: MlirOperation) -> MlirOperation {
+    // SAFETY: the clone is owned by the block it is inserted into.
+    unsafe {
+        let copy = mlirOperationClone(op);
+        mlirBlockInsertOwnedOperationAfter(mlirOperationGetBlock(after), after, copy);
+        copy
+    }
 }

@@ -11,7 +11,7 @@ deps:
 	@./scripts/deps.sh
 
 build: deps
-	$(CARGO) build --bin chlast-opt
+	$(CARGO) build --bin chlast-opt --bin chlast-run
 
 demo: build
 	./target/debug/chlast-opt --conv-channels-last=stats=- $(DEMO_INPUT)

@@ -30,6 +30,7 @@ pub mod ffi;
 pub mod layout;
 pub mod min_cut;
 pub mod passes;
+pub mod runtime;
 pub mod transforms;
 
 pub use error::Error;

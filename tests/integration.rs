@@ -77,3 +77,287 @@ fn typed_options_reach_the_pass() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// One program to check: a name for messages and its MLIR text.
+struct Program {
+    name: String,
+    text: String,
+}
+
+/// Every lit input chunk of the pass's tests that has a conv, the example
+/// models and the shared fixture.
+fn programs_with_convs(root: &std::path::Path) -> Vec<Program> {
+    let mut programs = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [
+        "test/Transforms/conv-channels-last",
+        "examples",
+        "examples/models",
+    ] {
+        if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
+            files.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "mlir")),
+            );
+        }
+    }
+    files.sort();
+    files.push(root.join("../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir"));
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for (i, chunk) in text.split("\n// -----").enumerate() {
+            if chunk.contains("linalg.conv")
+                || chunk.contains("linalg.depthwise_conv")
+                || chunk.contains("linalg.pooling")
+            {
+                programs.push(Program {
+                    name: format!("{}#{i}", file.display()),
+                    text: chunk.to_string(),
+                });
+            }
+        }
+    }
+    programs
+}
+
+/// Test inputs often accumulate convs into a bare `tensor.empty`, whose
+/// contents are undefined; comparing such programs compares garbage. For
+/// the check, every static `tensor.empty` of floats is filled with zeros
+/// (in both programs, before the rewrite).
+fn zero_initialized(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let parsed = trimmed
+            .split_once(" = tensor.empty() : ")
+            .and_then(|(name, ty)| {
+                let element = ty
+                    .strip_prefix("tensor<")?
+                    .strip_suffix('>')?
+                    .rsplit('x')
+                    .next()?;
+                let static_shape = !ty.contains('?') && !ty.contains(',');
+                (name.starts_with('%') && static_shape && ["f32", "f16", "f64"].contains(&element))
+                    .then(|| (name.to_string(), ty.to_string(), element.to_string()))
+            });
+        match parsed {
+            Some((name, ty, element)) => {
+                let base = name.trim_start_matches('%').replace('#', "_");
+                out.push_str(&format!(
+                    "{indent}%zero_init_{base} = tensor.empty() : {ty}\n\
+                     {indent}%zero_{base} = arith.constant 0.0 : {element}\n\
+                     {indent}{name} = linalg.fill ins(%zero_{base} : {element}) outs(%zero_init_{base} : {ty}) -> {ty}\n"
+                ));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Public functions of a program (chlast-run runs one at a time).
+fn public_functions(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("func.func @")?;
+            Some(
+                rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()?
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The rewrite is exact: for every program with convs, the original and
+/// `--conv-channels-last --chlast-materialize-layouts` compute the same
+/// outputs on the same seeded inputs (chlast-run --compare, f32 rtol 1e-4).
+/// Programs the CPU runner cannot run (dynamic shapes, memrefs, encoded
+/// signatures, unsupported element types) are listed and skipped; at least
+/// 40 functions must be compared.
+#[test]
+fn rewrites_are_numerically_exact() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let chlast_opt = env!("CARGO_BIN_EXE_chlast-opt");
+    let chlast_run = env!("CARGO_BIN_EXE_chlast-run");
+    let scratch = std::env::temp_dir().join(format!("chlast-equivalence-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let jobs: Vec<(String, PathBuf, String)> = programs_with_convs(&root)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, program)| {
+            let path = scratch.join(format!("p{i}.mlir"));
+            std::fs::write(&path, zero_initialized(&program.text)).unwrap();
+            public_functions(&program.text)
+                .into_iter()
+                .map(move |f| (program.name.clone(), path.clone(), f))
+        })
+        .collect();
+    let results: Vec<Result<Option<String>, String>> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = jobs.chunks(jobs.len().div_ceil(2).max(1)).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(name, path, function)| {
+                            check_equivalence(chlast_opt, chlast_run, name, path, function)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(None) => compared += 1,
+            Ok(Some(skip)) => println!("skipped: {skip}"),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    std::fs::remove_dir_all(&scratch).ok();
+    println!(
+        "equivalence: {compared} functions compared, {} failures",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "rewrites that change results:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        compared >= 40,
+        "only {compared} functions could be compared"
+    );
+}
+
+/// `Ok(None)`: equal; `Ok(Some(reason))`: the original cannot run here;
+/// `Err`: the rewrite failed or changed the results.
+fn check_equivalence(
+    chlast_opt: &str,
+    chlast_run: &str,
+    name: &str,
+    path: &std::path::Path,
+    function: &str,
+) -> Result<Option<String>, String> {
+    let original = Command::new(chlast_run)
+        .args([
+            path.to_str().unwrap(),
+            "--entry",
+            function,
+            "--seed",
+            "7",
+            "--opt-level",
+            "0",
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !original.status.success() {
+        let why = String::from_utf8_lossy(&original.stderr);
+        return Ok(Some(format!(
+            "{name} @{function}: {}",
+            why.lines().next().unwrap_or("")
+        )));
+    }
+    let rewritten = path.with_extension(format!("{function}.rewritten.mlir"));
+    let opt = Command::new(chlast_opt)
+        .args([
+            path.to_str().unwrap(),
+            "--conv-channels-last=max-ops-per-conv=0",
+            "--chlast-materialize-layouts",
+            "-o",
+            rewritten.to_str().unwrap(),
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !opt.status.success() {
+        return Err(format!(
+            "{name} @{function}: rewrite failed: {}",
+            String::from_utf8_lossy(&opt.stderr)
+        ));
+    }
+    let compare = Command::new(chlast_run)
+        .args([
+            path.to_str().unwrap(),
+            "--entry",
+            function,
+            "--seed",
+            "7",
+            "--opt-level",
+            "0",
+            "--compare",
+            rewritten.to_str().unwrap(),
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if compare.status.success() {
+        Ok(None)
+    } else {
+        Err(format!(
+            "{name} @{function}: {}{}",
+            String::from_utf8_lossy(&compare.stdout),
+            String::from_utf8_lossy(&compare.stderr)
+        ))
+    }
+}
+
+/// The equivalence check has teeth: a rewrite with one wrong permutation
+/// (the input transpose of the materialized fixture, NHWC -> NHCW... here
+/// [0, 3, 2, 1]) is reported as different, with exit status 1.
+#[test]
+fn equivalence_check_catches_a_wrong_permutation() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let fixture = root.join("../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir");
+    let scratch = std::env::temp_dir().join(format!("chlast-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let good = scratch.join("good.mlir");
+    let status = Command::new(env!("CARGO_BIN_EXE_chlast-opt"))
+        .arg(&fixture)
+        .args(["--conv-channels-last", "--chlast-materialize-layouts", "-o"])
+        .arg(&good)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&good).unwrap();
+    let wrong = "permutation = [0, 3, 2, 1]";
+    let broken_text = text.replacen("permutation = [0, 2, 3, 1]", wrong, 1);
+    assert!(
+        broken_text.contains(wrong),
+        "the materialized fixture has an NHWC transpose"
+    );
+    let broken = scratch.join("broken.mlir");
+    std::fs::write(&broken, broken_text).unwrap();
+    let run = |other: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_chlast-run"))
+            .arg(&fixture)
+            .args(["--seed", "3", "--opt-level", "0", "--compare"])
+            .arg(other)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&good).status.success(), "the correct rewrite passes");
+    let out = run(&broken);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
+    std::fs::remove_dir_all(&scratch).ok();
+}

@@ -512,10 +512,11 @@ impl Function {
                                     .def
                                     .is_some_and(|e| matches!(self.ops[e].kind, Kind::Empty))
                         });
-                    if states[d].is_none() && broadcast {
-                        if let Some(r) = self.result_port(d, port.value) {
-                            states[d] = self.state_from_port(d, &self.ops[d].ports[r], &layout);
-                        }
+                    if states[d].is_none()
+                        && broadcast
+                        && let Some(r) = self.result_port(d, port.value)
+                    {
+                        states[d] = self.state_from_port(d, &self.ops[d].ports[r], &layout);
                     }
                 }
             }

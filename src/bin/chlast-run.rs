@@ -1,0 +1,342 @@
+//! `chlast-run`: runs a function of an MLIR file on the CPU.
+//!
+//! ```text
+//! chlast-run FILE.mlir [--entry NAME] [--seed N | --inputs a.npy,b.npy]
+//!            [--save-outputs DIR] [--iterations K]
+//!            [--compare OTHER.mlir [--rtol R] [--atol A]] [--opt-level L]
+//! ```
+//!
+//! The file is lowered with the upstream CPU pipeline (see
+//! `chlast::runtime::lowering`) and run with MLIR's ExecutionEngine. Inputs
+//! are seeded pseudo-random tensors (`--seed`, default 0; see
+//! `chlast::runtime::random`) or `.npy` files. Errors print
+//! `chlast-run: ...` and exit with status 1.
+
+use chlast::runtime::{
+    self, RuntimeError,
+    compare::{self, Tolerance},
+    cpu::{CompileOptions, CpuProgram},
+    npy, random,
+    tensor::Tensor,
+};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+const USAGE: &str = "\
+usage: chlast-run FILE.mlir [options]
+
+Runs a function of FILE on the CPU (upstream MLIR lowering + ExecutionEngine).
+
+options:
+  --entry NAME          function to run (default: the only public func.func)
+  --seed N              seeded pseudo-random inputs (default: --seed 0); floats
+                        uniform in [-1, 1), integers in [0, 16)
+  --inputs A.npy,B.npy  inputs from .npy files, one per argument, in order
+  --save-outputs DIR    write DIR/result0.npy, DIR/result1.npy, ...
+  --iterations K        time K runs after one warm-up run (min and median)
+  --compare OTHER.mlir  run OTHER on the same inputs and compare each output;
+                        exit status 1 when an element differs beyond tolerance
+  --rtol R, --atol A    tolerance of --compare: |a - b| <= atol + rtol * |ref|
+                        (default for f32: rtol 1e-4, atol 1e-5)
+  --opt-level L         LLVM optimization level of the JIT, 0-3 (default 2)
+  -h, --help            print this help
+  --version             print the version
+";
+
+/// Parsed command line.
+#[derive(Debug, Default)]
+struct Options {
+    file: PathBuf,
+    entry: Option<String>,
+    seed: Option<u64>,
+    inputs: Option<Vec<PathBuf>>,
+    save_outputs: Option<PathBuf>,
+    iterations: Option<usize>,
+    compare: Option<PathBuf>,
+    rtol: Option<f64>,
+    atol: Option<f64>,
+    opt_level: Option<u32>,
+}
+
+enum Command {
+    Run(Box<Options>),
+    Help,
+    Version,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse_args(&args) {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("chlast-run {}", chlast::VERSION);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("chlast-run: {message}");
+            eprintln!("(run chlast-run --help for usage)");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&options) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("chlast-run: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    let mut options = Options::default();
+    let mut file = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| iter.next().cloned())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--version" => return Ok(Command::Version),
+            "--entry" => options.entry = Some(value(flag)?.trim_start_matches('@').to_string()),
+            "--seed" => options.seed = Some(number(flag, &value(flag)?)?),
+            "--inputs" => {
+                options.inputs = Some(
+                    value(flag)?
+                        .split(',')
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from)
+                        .collect(),
+                )
+            }
+            "--save-outputs" => options.save_outputs = Some(PathBuf::from(value(flag)?)),
+            "--iterations" => {
+                let k: usize = number(flag, &value(flag)?)?;
+                if k == 0 {
+                    return Err("--iterations must be at least 1".into());
+                }
+                options.iterations = Some(k);
+            }
+            "--compare" => options.compare = Some(PathBuf::from(value(flag)?)),
+            "--rtol" => options.rtol = Some(tolerance(flag, &value(flag)?)?),
+            "--atol" => options.atol = Some(tolerance(flag, &value(flag)?)?),
+            "--opt-level" | "-O" => {
+                let level: u32 = number(flag, &value(flag)?)?;
+                if level > 3 {
+                    return Err("--opt-level must be 0, 1, 2 or 3".into());
+                }
+                options.opt_level = Some(level);
+            }
+            _ if flag.starts_with('-') && flag != "-" => {
+                return Err(format!("unknown option '{arg}'"));
+            }
+            _ if file.is_none() => file = Some(PathBuf::from(arg)),
+            _ => return Err(format!("unexpected argument '{arg}' (one input file only)")),
+        }
+    }
+    options.file = file.ok_or("no input file (usage: chlast-run FILE.mlir [options])")?;
+    if options.seed.is_some() && options.inputs.is_some() {
+        return Err("--seed and --inputs are exclusive".into());
+    }
+    if options.compare.is_none() && (options.rtol.is_some() || options.atol.is_some()) {
+        return Err("--rtol and --atol only apply to --compare".into());
+    }
+    Ok(Command::Run(Box::new(options)))
+}
+
+fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{flag}: '{text}' is not a valid non-negative integer"))
+}
+
+fn tolerance(flag: &str, text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!("{flag}: '{text}' is not a non-negative number")),
+    }
+}
+
+/// Runs the command; `Ok(false)` when a comparison fails.
+fn run(options: &Options) -> Result<bool, RuntimeError> {
+    let context = runtime::create_context();
+    let compile = |path: &Path| -> Result<CpuProgram, RuntimeError> {
+        let module = runtime::cpu::parse_file(&context, path)?;
+        let compile_options = CompileOptions {
+            entry: options.entry.clone(),
+            opt_level: options
+                .opt_level
+                .unwrap_or(CompileOptions::default().opt_level),
+            ..Default::default()
+        };
+        CpuProgram::from_module(
+            &context,
+            &module,
+            &path.display().to_string(),
+            &compile_options,
+        )
+    };
+    let program = compile(&options.file)?;
+    let other = options.compare.as_deref().map(compile).transpose()?;
+    if let (Some(other), Some(path)) = (&other, &options.compare)
+        && other.signature() != program.signature()
+    {
+        return Err(RuntimeError::SignatureMismatch {
+            reference: format!(
+                "@{} in {} is {}",
+                program.entry(),
+                options.file.display(),
+                program.signature()
+            ),
+            other: format!(
+                "@{} in {} is {}",
+                other.entry(),
+                path.display(),
+                other.signature()
+            ),
+        });
+    }
+
+    let inputs = match &options.inputs {
+        Some(paths) => read_inputs(&program, paths)?,
+        None => random::random_inputs(options.seed.unwrap_or(0), &program.signature().arguments),
+    };
+    let outputs = program.run(&inputs)?;
+
+    if let Some(dir) = &options.save_outputs {
+        std::fs::create_dir_all(dir).map_err(|source| RuntimeError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        for (index, output) in outputs.iter().enumerate() {
+            npy::write(&dir.join(format!("result{index}.npy")), output)?;
+        }
+    }
+
+    let mut passed = true;
+    match &other {
+        None => {
+            for (index, output) in outputs.iter().enumerate() {
+                println!("result{index}: {}", summary(output));
+            }
+        }
+        Some(other) => {
+            let other_outputs = other.run(&inputs)?;
+            for (index, (reference, actual)) in outputs.iter().zip(&other_outputs).enumerate() {
+                let defaults = Tolerance::default_for(reference.data.element_type());
+                let tolerance = Tolerance {
+                    rtol: options.rtol.unwrap_or(defaults.rtol),
+                    atol: options.atol.unwrap_or(defaults.atol),
+                };
+                let report = compare::compare(reference, actual, tolerance);
+                println!("result{index}: {} {report}", reference.spec());
+                if let Some(worst) = report.worst {
+                    println!(
+                        "  worst element at {:?}: {} vs {}",
+                        compare::unravel(worst, &reference.shape),
+                        reference.data.get_f64(worst),
+                        actual.data.get_f64(worst)
+                    );
+                }
+                passed &= report.passed();
+            }
+        }
+    }
+    if let Some(iterations) = options.iterations {
+        let timings = program.time(&inputs, iterations)?;
+        match (&other, &options.compare) {
+            (Some(other), Some(path)) => {
+                println!("{}: {timings}", options.file.display());
+                let other_timings = other.time(&inputs, iterations)?;
+                println!("{}: {other_timings}", path.display());
+            }
+            _ => println!("{timings}"),
+        }
+    }
+    if !passed {
+        eprintln!(
+            "chlast-run: {} differs from {} beyond tolerance",
+            options
+                .compare
+                .as_deref()
+                .unwrap_or(Path::new("?"))
+                .display(),
+            options.file.display()
+        );
+    }
+    Ok(passed)
+}
+
+/// Reads one `.npy` per argument and checks its type against the signature.
+fn read_inputs(program: &CpuProgram, paths: &[PathBuf]) -> Result<Vec<Tensor>, RuntimeError> {
+    let arguments = &program.signature().arguments;
+    if paths.len() != arguments.len() {
+        return Err(RuntimeError::InputCount {
+            function: program.entry().to_string(),
+            expected: arguments.len(),
+            given: paths.len(),
+        });
+    }
+    paths
+        .iter()
+        .zip(arguments)
+        .enumerate()
+        .map(|(index, (path, expected))| {
+            let tensor = npy::read(path).map_err(|error| match error {
+                RuntimeError::Npy { path, message } => RuntimeError::Npy {
+                    path,
+                    message: format!(
+                        "{message} (input for argument {index} of @{})",
+                        program.entry()
+                    ),
+                },
+                other => other,
+            })?;
+            let tensor = npy::coerce_for(tensor, expected.element);
+            if &tensor.spec() != expected {
+                return Err(RuntimeError::InputMismatch {
+                    function: program.entry().to_string(),
+                    index,
+                    origin: Some(path.display().to_string()),
+                    expected: expected.to_string(),
+                    given: format!(
+                        "{} (.npy dtype {})",
+                        tensor.spec(),
+                        npy::descr(tensor.data.element_type())
+                    ),
+                });
+            }
+            Ok(tensor)
+        })
+        .collect()
+}
+
+/// `tensor<2x3xf32> min -0.5 max 0.75 mean 0.01`
+fn summary(tensor: &Tensor) -> String {
+    let n = tensor.len();
+    if n == 0 {
+        return format!("{} (empty)", tensor.spec());
+    }
+    let values = (0..n).map(|i| tensor.data.get_f64(i));
+    let (min, max, sum) = values.fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), v| {
+        (lo.min(v), hi.max(v), s + v)
+    });
+    format!(
+        "{} min {min:.6} max {max:.6} mean {:.6}",
+        tensor.spec(),
+        sum / n as f64
+    )
+}

@@ -1,0 +1,100 @@
+//! A thin owner of MLIR's `ExecutionEngine` (the C API's, so that a failed
+//! creation is detected instead of being used as a null engine) with
+//! packed invocation.
+
+use super::RuntimeError;
+use melior::ir::Module;
+use mlir_sys::*;
+use std::{ffi::c_void, path::Path};
+
+/// A JIT-compiled LLVM-dialect module.
+pub struct Engine {
+    raw: MlirExecutionEngine,
+}
+
+impl Engine {
+    /// JIT-compiles `module` (already in the LLVM dialect; the context must
+    /// have the LLVM translations registered) at `opt_level` (0 to 3),
+    /// loading `shared_libraries` for external symbols, and runs its global
+    /// constructors. `None` when translation or compilation fails.
+    pub fn new(module: &Module, opt_level: u32, shared_libraries: &[&Path]) -> Option<Self> {
+        let paths: Vec<String> = shared_libraries
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let refs: Vec<MlirStringRef> = paths
+            .iter()
+            .map(|p| MlirStringRef {
+                data: p.as_ptr() as *const _,
+                length: p.len(),
+            })
+            .collect();
+        // SAFETY: `module` is live; `refs` points into `paths`, both alive
+        // for the call.
+        let raw = unsafe {
+            mlirExecutionEngineCreate(
+                module.to_raw(),
+                opt_level.min(3) as i32,
+                refs.len() as i32,
+                refs.as_ptr(),
+                false,
+                false,
+            )
+        };
+        if raw.ptr.is_null() {
+            return None;
+        }
+        // SAFETY: a freshly created engine; initialization runs global
+        // constructors once.
+        unsafe { mlirExecutionEngineInitialize(raw) };
+        Some(Engine { raw })
+    }
+
+    /// Whether the packed wrapper `_mlir_<name>` exists.
+    pub fn has_packed(&self, name: &str) -> bool {
+        // SAFETY: lookup only reads the engine's symbol table.
+        !unsafe { mlirExecutionEngineLookupPacked(self.raw, string_ref(name)) }.is_null()
+    }
+
+    /// Calls `_mlir_ciface_<name>` through its packed wrapper with
+    /// `arguments`, each a pointer to one argument value of the function
+    /// (MLIR's C API adds the `_mlir_ciface_` prefix).
+    ///
+    /// # Safety
+    ///
+    /// `arguments` must match the function's parameters exactly: one
+    /// pointer per parameter, each pointing to a value of the parameter's
+    /// type (for `_mlir_ciface_*` functions, a pointer to a pointer to a
+    /// memref descriptor whose buffers are large enough).
+    pub unsafe fn invoke_ciface(
+        &self,
+        name: &str,
+        arguments: &mut [*mut c_void],
+    ) -> Result<(), RuntimeError> {
+        // SAFETY: forwarded to the caller.
+        let result = unsafe {
+            mlirExecutionEngineInvokePacked(self.raw, string_ref(name), arguments.as_mut_ptr())
+        };
+        if result.value == 0 {
+            return Err(RuntimeError::Invoke {
+                function: name.to_string(),
+                message: format!("_mlir_ciface_{name} not found in the JIT-compiled module"),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // SAFETY: the engine is owned and destroyed once.
+        unsafe { mlirExecutionEngineDestroy(self.raw) }
+    }
+}
+
+fn string_ref(text: &str) -> MlirStringRef {
+    MlirStringRef {
+        data: text.as_ptr() as *const _,
+        length: text.len(),
+    }
+}

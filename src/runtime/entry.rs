@@ -1,0 +1,230 @@
+//! Finding the function to run and reading its signature.
+
+use super::{
+    RuntimeError,
+    tensor::{ElementType, TensorSpec},
+};
+use melior::ir::{
+    AttributeLike, BlockLike, Module, Type, TypeLike,
+    operation::{OperationLike, OperationRef},
+};
+use mlir_sys::*;
+use std::fmt;
+
+/// The argument and result types of an entry function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// Argument types, in order.
+    pub arguments: Vec<TensorSpec>,
+    /// Result types, in order.
+    pub results: Vec<TensorSpec>,
+}
+
+impl fmt::Display for Signature {
+    /// `(tensor<1x4xf32>, tensor<4xf32>) -> (tensor<1x4xf32>)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |specs: &[TensorSpec]| {
+            specs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        write!(
+            f,
+            "({}) -> ({})",
+            list(&self.arguments),
+            list(&self.results)
+        )
+    }
+}
+
+/// The names of the public `func.func`s with a body, in order.
+pub fn public_functions(module: &Module) -> Vec<String> {
+    functions(module)
+        .filter(|op| is_public_definition(*op))
+        .map(|op| symbol_name(op).unwrap_or_default())
+        .collect()
+}
+
+/// The entry: `requested` if it names a public function, else the only
+/// public function.
+pub fn select_entry(
+    module: &Module,
+    requested: Option<&str>,
+    source_name: &str,
+) -> Result<String, RuntimeError> {
+    let candidates = public_functions(module);
+    match requested {
+        Some(name) if candidates.iter().any(|c| c == name) => Ok(name.to_string()),
+        Some(name) if find_function(module, name).is_some() => Err(RuntimeError::EntryNotPublic {
+            name: name.to_string(),
+            source_name: source_name.to_string(),
+        }),
+        Some(name) => Err(RuntimeError::EntryNotFound {
+            name: name.to_string(),
+            source_name: source_name.to_string(),
+            candidates,
+        }),
+        None => match candidates.len() {
+            0 => Err(RuntimeError::NoEntry {
+                source_name: source_name.to_string(),
+            }),
+            1 => Ok(candidates.into_iter().next().expect("one candidate")),
+            _ => Err(RuntimeError::AmbiguousEntry {
+                source_name: source_name.to_string(),
+                candidates,
+            }),
+        },
+    }
+}
+
+/// The `func.func` named `name` at the top level of `module`.
+pub fn find_function<'c, 'a>(module: &'a Module<'c>, name: &str) -> Option<OperationRef<'c, 'a>> {
+    functions(module).find(|op| symbol_name(*op).as_deref() == Some(name))
+}
+
+/// The signature of `name`, checking that every argument and result is a
+/// statically shaped ranked tensor without encoding of a supported element
+/// type.
+pub fn signature(module: &Module, name: &str) -> Result<Signature, RuntimeError> {
+    let function = find_function(module, name).ok_or_else(|| RuntimeError::EntryNotFound {
+        name: name.to_string(),
+        source_name: "the module".to_string(),
+        candidates: public_functions(module),
+    })?;
+    let attribute = function
+        .attribute("function_type")
+        .map_err(|_| RuntimeError::Parse(format!("@{name} has no function_type")))?;
+    // SAFETY: `function_type` of a verified func.func is a TypeAttr holding
+    // a FunctionType.
+    let function_type = unsafe { mlirTypeAttrGetValue(attribute.to_raw()) };
+    let spec = |what: String, ty: MlirType| -> Result<TensorSpec, RuntimeError> {
+        // SAFETY: `ty` is a live type of the module's context.
+        let ty = unsafe { Type::from_raw(ty) };
+        tensor_spec(ty).map_err(|problem| match problem {
+            Problem::NotStaticTensor => RuntimeError::UnsupportedType {
+                function: name.to_string(),
+                what,
+                ty: ty.to_string(),
+            },
+            Problem::Element(element) => RuntimeError::UnsupportedElementType {
+                function: name.to_string(),
+                what,
+                element,
+                ty: ty.to_string(),
+            },
+        })
+    };
+    // SAFETY: indices are within the function type's input/result counts.
+    unsafe {
+        let arguments = (0..mlirFunctionTypeGetNumInputs(function_type))
+            .map(|i| {
+                spec(
+                    format!("argument {i}"),
+                    mlirFunctionTypeGetInput(function_type, i),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        let results = (0..mlirFunctionTypeGetNumResults(function_type))
+            .map(|i| {
+                spec(
+                    format!("result {i}"),
+                    mlirFunctionTypeGetResult(function_type, i),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Signature { arguments, results })
+    }
+}
+
+enum Problem {
+    NotStaticTensor,
+    Element(String),
+}
+
+fn tensor_spec(ty: Type) -> Result<TensorSpec, Problem> {
+    let raw = ty.to_raw();
+    // SAFETY: type queries on a live type; shape queries only on ranked
+    // tensors.
+    unsafe {
+        if !mlirTypeIsARankedTensor(raw)
+            || !mlirShapedTypeHasStaticShape(raw)
+            || !mlirRankedTensorTypeGetEncoding(raw).ptr.is_null()
+        {
+            return Err(Problem::NotStaticTensor);
+        }
+        let element_type = mlirShapedTypeGetElementType(raw);
+        let element = element_type_of(element_type)
+            .ok_or_else(|| Problem::Element(Type::from_raw(element_type).to_string()))?;
+        let shape = (0..mlirShapedTypeGetRank(raw))
+            .map(|i| mlirShapedTypeGetDimSize(raw, i as isize) as usize)
+            .collect();
+        Ok(TensorSpec { shape, element })
+    }
+}
+
+/// The supported element type `ty` is, if any.
+pub fn element_type_of(ty: MlirType) -> Option<ElementType> {
+    // SAFETY: type queries on a live type.
+    unsafe {
+        if mlirTypeIsAF32(ty) {
+            Some(ElementType::F32)
+        } else if mlirTypeIsAF16(ty) {
+            Some(ElementType::F16)
+        } else if mlirTypeIsABF16(ty) {
+            Some(ElementType::BF16)
+        } else if mlirTypeIsAInteger(ty) && mlirIntegerTypeIsSignless(ty) {
+            match mlirIntegerTypeGetWidth(ty) {
+                32 => Some(ElementType::I32),
+                64 => Some(ElementType::I64),
+                _ => None,
+            }
+        } else {
+            None
+        }
+    }
+}
+
+fn functions<'c, 'a>(module: &'a Module<'c>) -> impl Iterator<Item = OperationRef<'c, 'a>> {
+    std::iter::successors(module.body().first_operation(), |op| op.next_in_block())
+        .filter(|op| op.name().as_string_ref().as_str() == Ok("func.func"))
+}
+
+fn symbol_name(op: OperationRef) -> Option<String> {
+    let attribute = op.attribute("sym_name").ok()?;
+    // SAFETY: `sym_name` is a StringAttr on func.func.
+    let text = unsafe { mlirStringAttrGetValue(attribute.to_raw()) };
+    Some(string_of(text))
+}
+
+fn is_public_definition(op: OperationRef) -> bool {
+    let public = match op.attribute("sym_visibility") {
+        // SAFETY: `sym_visibility` is a StringAttr.
+        Ok(attribute) => {
+            string_of(unsafe { mlirStringAttrGetValue(attribute.to_raw()) }) == "public"
+        }
+        Err(_) => true,
+    };
+    // SAFETY: func.func has one region; a declaration's is empty.
+    let has_body = unsafe {
+        !mlirRegionGetFirstBlock(mlirOperationGetRegion(op.to_raw(), 0))
+            .ptr
+            .is_null()
+    };
+    public && has_body
+}
+
+pub(crate) fn string_of(text: MlirStringRef) -> String {
+    if text.data.is_null() {
+        return String::new();
+    }
+    // SAFETY: MLIR string refs point to `length` valid bytes.
+    unsafe {
+        String::from_utf8_lossy(std::slice::from_raw_parts(
+            text.data as *const u8,
+            text.length,
+        ))
+        .into_owned()
+    }
+}

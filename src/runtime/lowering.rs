@@ -1,0 +1,232 @@
+//! From tensor IR to the LLVM dialect: materializing chlast layouts (when
+//! the IR is encoded) and the upstream CPU pipeline.
+//!
+//! The CPU pipeline bufferizes with identity layouts at function
+//! boundaries, turns memref results into caller-allocated out-parameters
+//! (`buffer-results-to-out-params`), frees internal buffers
+//! (`buffer-deallocation-pipeline`), lowers linalg to loops, and converts
+//! everything to the LLVM dialect. The entry function gets
+//! `llvm.emit_c_interface` (so `_mlir_ciface_NAME` exists) and its
+//! arguments `bufferization.writable = false` (so a program never writes
+//! into its inputs and repeated runs see the same inputs).
+
+use super::{RuntimeError, diagnostics, entry::string_of};
+use melior::{
+    Context,
+    ir::{
+        Module,
+        operation::{OperationLike, WalkOrder, WalkResult},
+    },
+    pass::PassManager,
+};
+use mlir_sys::*;
+
+/// The passes that turn `#chlast.layout`-encoded IR into plain upstream IR.
+/// While a pass is not registered, encoded inputs are refused with
+/// [`RuntimeError::EncodedIr`].
+pub const MATERIALIZE_PASSES: &[&str] = &["chlast-materialize-layouts"];
+
+/// The upstream CPU pipeline, in order (elements of a `builtin.module(...)`
+/// pipeline).
+pub const CPU_PASSES: &[&str] = &[
+    "func.func(linalg-generalize-named-ops)",
+    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
+    // Not `hoist-static-allocs`: in MLIR 22 it crashes when a function
+    // returns the same buffer twice.
+    "buffer-results-to-out-params{modify-public-functions}",
+    "buffer-deallocation-pipeline",
+    "convert-linalg-to-loops",
+    "convert-bufferization-to-memref",
+    "expand-strided-metadata",
+    "lower-affine",
+    "convert-scf-to-cf",
+    "func.func(arith-expand)",
+    "convert-math-to-llvm",
+    "convert-math-to-libm",
+    "convert-arith-to-llvm",
+    "convert-cf-to-llvm",
+    "finalize-memref-to-llvm",
+    "convert-func-to-llvm",
+    "convert-index-to-llvm",
+    "reconcile-unrealized-casts",
+];
+
+/// `builtin.module(p1,p2,...)`.
+pub fn pipeline(passes: &[&str]) -> String {
+    format!("builtin.module({})", passes.join(","))
+}
+
+/// Whether the module contains `chlast` ops or `#chlast.layout` encodings
+/// on any value.
+pub fn is_encoded(module: &Module) -> bool {
+    let mut encoded = false;
+    module.as_operation().walk(WalkOrder::PreOrder, |op| {
+        let raw = op.to_raw();
+        if op
+            .name()
+            .as_string_ref()
+            .as_str()
+            .is_ok_and(|n| n.starts_with("chlast."))
+            || defines_encoded_value(raw)
+        {
+            encoded = true;
+            WalkResult::Interrupt
+        } else {
+            WalkResult::Advance
+        }
+    });
+    encoded
+}
+
+fn defines_encoded_value(op: MlirOperation) -> bool {
+    // SAFETY: iteration over the live op's results, regions, blocks and
+    // block arguments within their counts.
+    unsafe {
+        let results = (0..mlirOperationGetNumResults(op)).map(|i| mlirOperationGetResult(op, i));
+        let mut arguments = Vec::new();
+        for r in 0..mlirOperationGetNumRegions(op) {
+            let mut block = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, r));
+            while !block.ptr.is_null() {
+                arguments.extend(
+                    (0..mlirBlockGetNumArguments(block)).map(|i| mlirBlockGetArgument(block, i)),
+                );
+                block = mlirBlockGetNextInRegion(block);
+            }
+        }
+        results
+            .chain(arguments)
+            .any(|value| has_chlast_encoding(mlirValueGetType(value)))
+    }
+}
+
+fn has_chlast_encoding(ty: MlirType) -> bool {
+    // SAFETY: the encoding is only read from ranked tensor types.
+    unsafe {
+        if !mlirTypeIsARankedTensor(ty) {
+            return false;
+        }
+        let encoding = mlirRankedTensorTypeGetEncoding(ty);
+        !encoding.ptr.is_null() && crate::ffi::chlastAttributeIsALayout(encoding)
+    }
+}
+
+/// Materializes layouts in place when the module is encoded; a no-op
+/// otherwise.
+pub fn materialize_if_encoded(context: &Context, module: &mut Module) -> Result<(), RuntimeError> {
+    if !is_encoded(module) {
+        return Ok(());
+    }
+    let manager = PassManager::new(context);
+    if melior::utility::parse_pass_pipeline(
+        manager.as_operation_pass_manager(),
+        &pipeline(MATERIALIZE_PASSES),
+    )
+    .is_err()
+    {
+        return Err(RuntimeError::EncodedIr);
+    }
+    run(context, &manager, module, "materializing layouts")?;
+    if is_encoded(module) {
+        // Bufferization would silently drop the encodings: refuse.
+        return Err(RuntimeError::Pipeline {
+            stage: "materializing layouts",
+            messages: vec![
+                "chlast ops or #chlast.layout encodings remain after materialization".into(),
+            ],
+        });
+    }
+    Ok(())
+}
+
+/// Marks `entry` for the C interface and its arguments read-only, then
+/// runs [`CPU_PASSES`] on `module`.
+pub fn lower_to_llvm(
+    context: &Context,
+    module: &mut Module,
+    entry: &str,
+) -> Result<(), RuntimeError> {
+    prepare_entry(context, module, entry);
+    let manager = PassManager::new(context);
+    melior::utility::parse_pass_pipeline(
+        manager.as_operation_pass_manager(),
+        &pipeline(CPU_PASSES),
+    )
+    .map_err(|error| RuntimeError::Pipeline {
+        stage: "building the CPU pipeline",
+        messages: vec![error.to_string()],
+    })?;
+    run(context, &manager, module, "lowering to LLVM")
+}
+
+fn run(
+    context: &Context,
+    manager: &PassManager,
+    module: &mut Module,
+    stage: &'static str,
+) -> Result<(), RuntimeError> {
+    let (result, messages) = diagnostics::capture(context, || manager.run(module));
+    match result {
+        Ok(()) => Ok(()),
+        Err(_) => Err(RuntimeError::Pipeline { stage, messages }),
+    }
+}
+
+fn prepare_entry(context: &Context, module: &Module, entry: &str) {
+    let Some(function) = super::entry::find_function(module, entry) else {
+        return;
+    };
+    let op = function.to_raw();
+    let name = |text: &str| MlirStringRef {
+        data: text.as_ptr() as *const _,
+        length: text.len(),
+    };
+    // SAFETY: `op` is a live func.func of `context`; names outlive the calls.
+    unsafe {
+        let ctx = context.to_raw();
+        mlirOperationSetDiscardableAttributeByName(
+            op,
+            name("llvm.emit_c_interface"),
+            mlirUnitAttrGet(ctx),
+        );
+        let function_type =
+            mlirTypeAttrGetValue(mlirOperationGetAttributeByName(op, name("function_type")));
+        for i in 0..mlirFunctionTypeGetNumInputs(function_type) {
+            mlirFuncSetArgAttr(
+                op,
+                i,
+                name("bufferization.writable"),
+                mlirBoolAttrGet(ctx, 0),
+            );
+        }
+    }
+}
+
+/// The functions the lowered module declares but does not define (other
+/// than `malloc`/`free`-like ones from libc), e.g. `memrefCopy` from
+/// MLIR's C runner utils.
+pub fn external_functions(module: &Module) -> Vec<String> {
+    let mut names = Vec::new();
+    module.as_operation().walk(WalkOrder::PreOrder, |op| {
+        if op.name().as_string_ref().as_str() != Ok("llvm.func") {
+            return WalkResult::Advance;
+        }
+        let raw = op.to_raw();
+        // SAFETY: llvm.func has one region and a `sym_name` StringAttr.
+        unsafe {
+            let body = mlirRegionGetFirstBlock(mlirOperationGetRegion(raw, 0));
+            if body.ptr.is_null() {
+                let symbol = mlirOperationGetAttributeByName(
+                    raw,
+                    MlirStringRef {
+                        data: c"sym_name".as_ptr(),
+                        length: 8,
+                    },
+                );
+                names.push(string_of(mlirStringAttrGetValue(symbol)));
+            }
+        }
+        WalkResult::Skip
+    });
+    names.retain(|name| !matches!(name.as_str(), "malloc" | "free" | "aligned_alloc"));
+    names
+}

@@ -1,0 +1,45 @@
+//! Running programs: the CPU target (lowering through upstream MLIR to LLVM
+//! and MLIR's ExecutionEngine), `.npy` input/output, and equivalence checks.
+//!
+//! - [`cpu`]: [`cpu::CpuProgram`] compiles a function and runs or times it;
+//! - [`lowering`]: layout materialization and the CPU pass pipeline;
+//! - [`entry`]: choosing the function and reading its signature;
+//! - [`tensor`]: host tensors and 16-bit float conversions;
+//! - [`npy`]: `.npy` reading and writing;
+//! - [`random`]: deterministic seeded inputs;
+//! - [`compare`]: element-wise comparison with tolerances;
+//! - [`engine`], [`memref`], [`diagnostics`]: the ExecutionEngine, memref
+//!   descriptors and MLIR diagnostics plumbing.
+//!
+//! `chlast-run` (`src/bin/chlast-run.rs`) is a command line over this API.
+
+pub mod compare;
+pub mod cpu;
+pub mod diagnostics;
+pub mod engine;
+pub mod entry;
+mod error;
+pub mod lowering;
+pub mod memref;
+pub mod npy;
+pub mod random;
+pub mod tensor;
+
+pub use error::RuntimeError;
+
+use melior::{Context, dialect::DialectRegistry};
+
+/// A context with every upstream dialect, chlast's dialect, all upstream
+/// passes and chlast's passes registered, and the LLVM IR translations the
+/// ExecutionEngine needs.
+pub fn create_context() -> Context {
+    let registry = DialectRegistry::new();
+    crate::dialect::register_upstream_and_chlast(&registry);
+    let context = Context::new();
+    context.append_dialect_registry(&registry);
+    context.load_all_available_dialects();
+    melior::utility::register_all_passes();
+    crate::passes::register_passes();
+    melior::utility::register_all_llvm_translations(&context);
+    context
+}

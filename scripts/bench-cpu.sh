@@ -12,13 +12,13 @@ run=target/release/chlast-run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-models=(examples/models/*.mlir examples/vae_resblock3d.mlir ../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir)
+models=(examples/models/*.mlir examples/models/large/*.mlir examples/vae_resblock3d.mlir ../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir)
 printf '| model | original median ms | channels-last median ms | ratio (orig/cl) | equal |\n|---|---|---|---|---|\n'
 for m in "${models[@]}"; do
   [ -f "$m" ] || continue
-  name=$(basename "$m" .mlir)
-  "$opt" "$m" --conv-channels-last=max-ops-per-conv=0 --chlast-materialize-layouts -o "$tmp/$name.cl.mlir"
-  out=$("$run" "$m" --seed 1 --iterations "$iterations" --compare "$tmp/$name.cl.mlir" 2>&1) || true
+  name=$(basename "$(dirname "$m")")/$(basename "$m" .mlir)
+  "$opt" "$m" --conv-channels-last=max-ops-per-conv=0 --chlast-materialize-layouts -o "$tmp/${name////_}.cl.mlir"
+  out=$("$run" "$m" --seed 1 --iterations "$iterations" --compare "$tmp/${name////_}.cl.mlir" 2>&1) || true
   medians=($(grep -o 'median [0-9.]* ms' <<<"$out" | awk '{print $2}'))
   equal=$(grep -q 'FAIL' <<<"$out" && echo no || echo yes)
   if [ ${#medians[@]} -ge 2 ]; then

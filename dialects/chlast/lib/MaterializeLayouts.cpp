@@ -609,7 +609,55 @@ SmallVector<int64_t> coveredLoops(ArrayRef<int64_t> refined, int64_t first,
   return out;
 }
 
+/// True when `type` has exactly the layout `perm` without a view.
+static bool hasPermutation(Type type, ArrayRef<int64_t> perm) {
+  auto l = getLayout(cast<RankedTensorType>(type));
+  return succeeded(l) && l->view == l->shape && l->perm == perm;
+}
+
+/// Channels-last convs that have an upstream named form keep one:
+/// conv_2d_nchw_fchw on NHWC/FHWC data is linalg.conv_2d_nhwc_fhwc, and the
+/// grouped conv_2d_ngchw_gfchw on NHWGC/GFHWC data is conv_2d_nhwgc_gfhwc.
+template <typename From, typename To>
+static FailureOr<Operation *>
+namedChannelsLast(IRRewriter &b, Operation *op, ArrayRef<int64_t> image,
+                  ArrayRef<int64_t> filter, ArrayRef<int64_t> output,
+                  function_ref<Value(Value)> lookup,
+                  function_ref<Type(Value)> typeOf) {
+  auto conv = dyn_cast<From>(op);
+  if (!conv || !hasPermutation(typeOf(conv.getInputs()[0]), image) ||
+      !hasPermutation(typeOf(conv.getInputs()[1]), filter) ||
+      !hasPermutation(typeOf(conv.getOutputs()[0]), output))
+    return failure();
+  SmallVector<Value> inputs = {lookup(conv.getInputs()[0]),
+                               lookup(conv.getInputs()[1])};
+  Value init = lookup(conv.getOutputs()[0]);
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("strides", conv.getStrides()),
+      b.getNamedAttr("dilations", conv.getDilations())};
+  return To::create(b, op->getLoc(), TypeRange{init.getType()}, inputs,
+                    ValueRange{init}, attrs)
+      .getOperation();
+}
+
 LogicalResult Materializer::visitLinalg(linalg::LinalgOp named) {
+  {
+    auto look = [&](Value v) { return lookup(v); };
+    auto type = [&](Value v) { return typeOf(v); };
+    FailureOr<Operation *> direct =
+        namedChannelsLast<linalg::Conv2DNchwFchwOp, linalg::Conv2DNhwcFhwcOp>(
+            b, named, {0, 2, 3, 1}, {0, 2, 3, 1}, {0, 2, 3, 1}, look, type);
+    if (failed(direct))
+      direct = namedChannelsLast<linalg::Conv2DNgchwGfchwOp,
+                                 linalg::Conv2DNhwgcGfhwcOp>(
+          b, named, {0, 3, 4, 1, 2}, {0, 1, 3, 4, 2}, {0, 3, 4, 1, 2}, look,
+          type);
+    if (succeeded(direct)) {
+      map(named->getResult(0), (*direct)->getResult(0));
+      erased.push_back(named);
+      return success();
+    }
+  }
   linalg::GenericOp op;
   if (auto generic = dyn_cast<linalg::GenericOp>(named.getOperation())) {
     op = generic;

@@ -27,12 +27,9 @@ func.func @pad_and_elementwise(%x: tensor<1x8x4x4xf32, #chlast.layout<nhwc>>) ->
 
 // -----
 
-// Named convs become generics over channels-last data (NHWC image, FHWC filter).
-// CHECK: #map = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d2 * 2 + d5, d3 * 2 + d6, d4)>
-// CHECK-NEXT: #map1 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d5, d6, d4)>
-// CHECK-NEXT: #map2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d2, d3, d1)>
+// A 2-D conv on NHWC/FHWC data keeps a named form.
 // CHECK-LABEL: func @strided_conv
-// CHECK: linalg.generic {indexing_maps = [#map, #map1, #map2]
+// CHECK: linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
 // CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<1x9x9x4xf32>, tensor<8x3x3x4xf32>) outs(%{{.+}} : tensor<1x4x4x8xf32>)
 func.func @strided_conv(%x: tensor<1x4x9x9xf32, #chlast.layout<nhwc>>, %o: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
   %w = arith.constant dense<0.5> : tensor<8x4x3x3xf32, #chlast.layout<fhwc>>
@@ -119,4 +116,41 @@ func.func @nearest_upsample(%x: tensor<1x8x4x4xf32, #chlast.layout<nhwc>>) -> te
   } -> tensor<1x8x8x8xf32, #chlast.layout<nhwc>>
   %r = chlast.to_layout %u : tensor<1x8x8x8xf32, #chlast.layout<nhwc>> -> tensor<1x8x8x8xf32>
   return %r : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// 3-D convs have no NDHWC x FDHWC named op upstream: a generic.
+// CHECK: #map = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d2 + d6, d3 + d7, d4 + d8, d5)>
+// CHECK-NEXT: #map1 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d6, d7, d8, d5)>
+// CHECK-NEXT: #map2 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d2, d3, d4, d1)>
+// CHECK-LABEL: func @conv3d
+// CHECK: linalg.generic {indexing_maps = [#map, #map1, #map2]
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<1x4x6x6x4xf32>, tensor<8x3x3x3x4xf32>) outs(%{{.+}} : tensor<1x2x4x4x8xf32>)
+func.func @conv3d(%x: tensor<1x4x4x6x6xf32, #chlast.layout<ndhwc>>, %o: tensor<1x8x2x4x4xf32, #chlast.layout<ndhwc>>) -> tensor<1x8x2x4x4xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x4x3x3x3xf32, #chlast.layout<fdhwc>>
+  %y = linalg.conv_3d_ncdhw_fcdhw {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>}
+         ins(%x, %w : tensor<1x4x4x6x6xf32, #chlast.layout<ndhwc>>, tensor<8x4x3x3x3xf32, #chlast.layout<fdhwc>>)
+         outs(%o : tensor<1x8x2x4x4xf32, #chlast.layout<ndhwc>>) -> tensor<1x8x2x4x4xf32, #chlast.layout<ndhwc>>
+  %r = chlast.to_layout %y : tensor<1x8x2x4x4xf32, #chlast.layout<ndhwc>> -> tensor<1x8x2x4x4xf32>
+  return %r : tensor<1x8x2x4x4xf32>
+}
+
+// -----
+
+// Grouped convs keep a named form too (NHWGC image, GFHWC filter).
+// CHECK-LABEL: func @grouped_conv
+// CHECK: linalg.conv_2d_nhwgc_gfhwc
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<1x6x6x2x4xf32>, tensor<2x4x3x3x4xf32>) outs(%{{.+}} : tensor<1x4x4x2x4xf32>)
+func.func @grouped_conv(%x: tensor<1x2x4x6x6xf32>) -> tensor<1x2x4x4x4xf32> {
+  %w = arith.constant dense<0.5> : tensor<2x4x4x3x3xf32, #chlast.layout<[0, 1, 3, 4, 2]>>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x4x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x4x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>>) -> tensor<1x2x4x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>>
+  %xe = chlast.to_layout %x : tensor<1x2x4x6x6xf32> -> tensor<1x2x4x6x6xf32, #chlast.layout<[0, 3, 4, 1, 2]>>
+  %y = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%xe, %w : tensor<1x2x4x6x6xf32, #chlast.layout<[0, 3, 4, 1, 2]>>, tensor<2x4x4x3x3xf32, #chlast.layout<[0, 1, 3, 4, 2]>>)
+         outs(%f : tensor<1x2x4x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>>) -> tensor<1x2x4x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>>
+  %r = chlast.to_layout %y : tensor<1x2x4x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>> -> tensor<1x2x4x4x4xf32>
+  return %r : tensor<1x2x4x4x4xf32>
 }

@@ -255,18 +255,23 @@ fn check_equivalence(
     path: &std::path::Path,
     function: &str,
 ) -> Result<Option<String>, String> {
-    let original = Command::new(chlast_run)
-        .args([
-            path.to_str().unwrap(),
-            "--entry",
-            function,
-            "--seed",
-            "7",
-            "--opt-level",
-            "0",
-        ])
-        .output()
-        .map_err(|e| e.to_string())?;
+    // chlast-run on the original, with `extra` arguments.
+    let run = |extra: &[&str]| {
+        Command::new(chlast_run)
+            .args([
+                path.to_str().unwrap(),
+                "--entry",
+                function,
+                "--seed",
+                "7",
+                "--opt-level",
+                "0",
+            ])
+            .args(extra)
+            .output()
+            .map_err(|e| e.to_string())
+    };
+    let original = run(&[])?;
     if !original.status.success() {
         let why = String::from_utf8_lossy(&original.stderr);
         return Ok(Some(format!(
@@ -291,20 +296,7 @@ fn check_equivalence(
             String::from_utf8_lossy(&opt.stderr)
         ));
     }
-    let compare = Command::new(chlast_run)
-        .args([
-            path.to_str().unwrap(),
-            "--entry",
-            function,
-            "--seed",
-            "7",
-            "--opt-level",
-            "0",
-            "--compare",
-            rewritten.to_str().unwrap(),
-        ])
-        .output()
-        .map_err(|e| e.to_string())?;
+    let compare = run(&["--compare", rewritten.to_str().unwrap()])?;
     if compare.status.success() {
         Ok(None)
     } else {

@@ -215,16 +215,4 @@ fn is_public_definition(op: OperationRef) -> bool {
     public && has_body
 }
 
-pub(crate) fn string_of(text: MlirStringRef) -> String {
-    if text.data.is_null() {
-        return String::new();
-    }
-    // SAFETY: MLIR string refs point to `length` valid bytes.
-    unsafe {
-        String::from_utf8_lossy(std::slice::from_raw_parts(
-            text.data as *const u8,
-            text.length,
-        ))
-        .into_owned()
-    }
-}
+pub(crate) use crate::transforms::ir::string_of;

@@ -811,6 +811,18 @@ impl Function {
             .map(ir::location)
             .unwrap_or_else(|| ir::location(self.func));
         let kind = value.def.map(|d| &self.ops[d].kind);
+        let new_empty = |after| {
+            ir::create_after(
+                context,
+                self.block,
+                Some(after),
+                location,
+                "tensor.empty",
+                &[],
+                ty,
+                &[],
+            )
+        };
         let created = match (kind, def_op) {
             (Some(Kind::Constant), Some(def)) if !retyped_constant(def, ty).ptr.is_null() => {
                 let retyped = retyped_constant(def, ty);
@@ -827,31 +839,14 @@ impl Function {
                 )
             }
             (Some(Kind::Fill), Some(def)) => {
-                let empty = ir::create_after(
-                    context,
-                    self.block,
-                    Some(def),
-                    location,
-                    "tensor.empty",
-                    &[],
-                    ty,
-                    &[],
-                );
+                // A fresh fill of a fresh empty tensor in the new layout.
+                let empty = new_empty(def);
                 let fill = ir::clone_after(def, empty);
                 ir::set_operand(fill, 1, ir::results(empty)[0]);
                 ir::set_type(ir::results(fill)[0], ty);
                 fill
             }
-            (Some(Kind::Empty), Some(def)) => ir::create_after(
-                context,
-                self.block,
-                Some(def),
-                location,
-                "tensor.empty",
-                &[],
-                ty,
-                &[],
-            ),
+            (Some(Kind::Empty), Some(def)) => new_empty(def),
             _ => {
                 stats.runtime_conversions.push((
                     ir::type_string(ty),

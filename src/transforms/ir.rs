@@ -20,7 +20,8 @@ pub fn string_ref(text: &str) -> MlirStringRef {
     }
 }
 
-fn to_string(text: MlirStringRef) -> String {
+/// The text of an MLIR string ref (empty for null).
+pub(crate) fn string_of(text: MlirStringRef) -> String {
     if text.data.is_null() {
         return String::new();
     }
@@ -38,7 +39,7 @@ fn to_string(text: MlirStringRef) -> String {
 fn print_with(print: impl FnOnce(MlirStringCallback, *mut std::ffi::c_void)) -> String {
     unsafe extern "C" fn append(text: MlirStringRef, data: *mut std::ffi::c_void) {
         // SAFETY: `data` is the String below.
-        unsafe { (*(data as *mut String)).push_str(&to_string(text)) }
+        unsafe { (*(data as *mut String)).push_str(&string_of(text)) }
     }
     let mut out = String::new();
     print(Some(append), &mut out as *mut String as *mut _);
@@ -47,7 +48,7 @@ fn print_with(print: impl FnOnce(MlirStringCallback, *mut std::ffi::c_void)) -> 
 
 pub fn op_name(op: MlirOperation) -> String {
     // SAFETY: `op` is a live operation.
-    unsafe { to_string(mlirIdentifierStr(mlirOperationGetName(op))) }
+    unsafe { string_of(mlirIdentifierStr(mlirOperationGetName(op))) }
 }
 
 pub fn location_string(op: MlirOperation) -> String {
@@ -376,7 +377,7 @@ pub fn emit_remark(op: MlirOperation, message: &str) {
 pub fn symbol_name(op: MlirOperation) -> String {
     attribute(op, "sym_name")
         // SAFETY: sym_name is a string attribute.
-        .map(|a| unsafe { to_string(mlirStringAttrGetValue(a)) })
+        .map(|a| unsafe { string_of(mlirStringAttrGetValue(a)) })
         .unwrap_or_default()
 }
 

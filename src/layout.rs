@@ -99,6 +99,9 @@ impl Layout {
     /// loops (of sizes `self.shape()`) are laid out as `self`. `None` when
     /// the map uses a loop twice.
     pub fn restrict(&self, map: &[MapResult]) -> Option<Layout> {
+        if is_identity_map(map, self.shape.len()) {
+            return Some(self.clone());
+        }
         let groups = view_groups(&self.shape, &self.view)?;
         let mut used = vec![false; self.shape.len()];
         let mut shape = Vec::new();
@@ -139,6 +142,9 @@ impl Layout {
     /// laid out as `self` with indexing map `map`. `None` unless the map
     /// names every loop exactly once.
     pub fn lift(&self, map: &[MapResult], loops: &[i64]) -> Option<Layout> {
+        if is_identity_map(map, loops.len()) && loops == self.shape.as_slice() {
+            return Some(self.clone());
+        }
         if map.len() != self.shape.len() {
             return None;
         }
@@ -261,6 +267,9 @@ impl Layout {
         if shape.len() != self.shape.len() {
             return None;
         }
+        if shape == self.shape.as_slice() {
+            return Some(self.clone());
+        }
         let groups = view_groups(&self.shape, &self.view)?;
         let mut view = self.view.clone();
         for (i, group) in groups.iter().enumerate() {
@@ -282,6 +291,11 @@ impl Layout {
 pub fn bytes(shape: &[i64], element_bits: u64) -> u64 {
     let elements: u64 = shape.iter().map(|&d| d.max(0) as u64).product();
     (elements * element_bits).div_ceil(8)
+}
+
+/// `(d0, d1, ..., dn-1)` over `n` loops.
+fn is_identity_map(map: &[MapResult], loops: usize) -> bool {
+    map.len() == loops && map.iter().enumerate().all(|(i, r)| *r == MapResult::Dim(i))
 }
 
 fn is_permutation(perm: &[usize]) -> bool {

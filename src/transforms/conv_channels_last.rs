@@ -237,6 +237,48 @@ enum Kind {
     Opaque,
 }
 
+/// The layouts propagation proposes: a state per op that can follow
+/// channels-last, and the layout each of its ports then has (computed once:
+/// placement and rewriting read them many times).
+struct Proposal {
+    states: Vec<Option<Layout>>,
+    ports: Vec<Vec<Option<Layout>>>,
+}
+
+impl Proposal {
+    fn new(function: &Function, states: Vec<Option<Layout>>) -> Self {
+        let ports = states
+            .iter()
+            .enumerate()
+            .map(|(o, state)| match state {
+                Some(s) => function.ops[o]
+                    .ports
+                    .iter()
+                    .map(|p| function.port_layout(o, p, s))
+                    .collect(),
+                None => Vec::new(),
+            })
+            .collect();
+        Proposal { states, ports }
+    }
+
+    /// The layout of port `p` of op `o` when `o` takes its proposed state.
+    fn port(&self, o: usize, p: usize) -> Option<&Layout> {
+        self.ports[o].get(p)?.as_ref()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Option<Layout>> {
+        self.states.iter()
+    }
+}
+
+impl std::ops::Index<usize> for Proposal {
+    type Output = Option<Layout>;
+    fn index(&self, o: usize) -> &Option<Layout> {
+        &self.states[o]
+    }
+}
+
 /// Where a port of an op sits.
 #[derive(Debug, Clone, Copy)]
 enum PortSite {
@@ -478,7 +520,7 @@ impl Function {
     }
 
     /// Spreads the convs' channels-last layouts to every op that can follow.
-    fn propagate(&self, convs: &[usize], strategy: Strategy) -> Vec<Option<Layout>> {
+    fn propagate(&self, convs: &[usize], strategy: Strategy) -> Proposal {
         let mut states: Vec<Option<Layout>> = vec![None; self.ops.len()];
         let mut queue = VecDeque::new();
         for &c in convs {
@@ -520,7 +562,7 @@ impl Function {
                     }
                 }
             }
-            return states;
+            return Proposal::new(self, states);
         }
         while let Some(o) = queue.pop_front() {
             let state = states[o].clone().expect("queued ops have states");
@@ -546,7 +588,7 @@ impl Function {
                 }
             }
         }
-        states
+        Proposal::new(self, states)
     }
 
     fn result_port(&self, o: usize, value: usize) -> Option<usize> {
@@ -557,11 +599,9 @@ impl Function {
     }
 
     /// Layout of value `v` when its defining op is in channels-last.
-    fn def_layout(&self, states: &[Option<Layout>], v: usize) -> Option<Layout> {
+    fn def_layout(&self, states: &Proposal, v: usize) -> Option<Layout> {
         let d = self.values[v].def?;
-        let state = states[d].as_ref()?;
-        let p = self.result_port(d, v)?;
-        self.port_layout(d, &self.ops[d].ports[p], state)
+        states.port(d, self.result_port(d, v)?).cloned()
     }
 
     fn bytes(&self, v: usize) -> u64 {
@@ -583,7 +623,7 @@ impl Function {
 
     /// Chooses, per op with a proposed layout, whether it takes it: a
     /// minimum cut of the bytes moved by conversions (see module docs).
-    fn place(&self, states: &[Option<Layout>], cost_model: bool) -> Vec<bool> {
+    fn place(&self, states: &Proposal, cost_model: bool) -> Vec<bool> {
         const SOURCE: usize = 0;
         const SINK: usize = 1;
         let mut graph = FlowGraph::new(2);
@@ -618,10 +658,7 @@ impl Function {
                 if self.ops[u].ports[p].any_layout {
                     continue;
                 }
-                let required = match (node[u], states[u].as_ref()) {
-                    (Some(_), Some(s)) => self.port_layout(u, &self.ops[u].ports[p], s),
-                    _ => None,
-                };
+                let required = node[u].and_then(|_| states.port(u, p).cloned());
                 match (node[u], required) {
                     (Some(_), Some(req)) if req.is_plain() => needs_plain = true,
                     (Some(un), Some(req))
@@ -679,7 +716,7 @@ impl Function {
     }
 
     /// The layout each value is defined in under the choice `chosen`.
-    fn actual_layouts(&self, states: &[Option<Layout>], chosen: &[bool]) -> Vec<Layout> {
+    fn actual_layouts(&self, states: &Proposal, chosen: &[bool]) -> Vec<Layout> {
         (0..self.values.len())
             .map(|v| {
                 let def_chosen = self.values[v].def.is_some_and(|d| chosen[d]);
@@ -697,7 +734,7 @@ impl Function {
     /// layout serves it.
     fn required_layout(
         &self,
-        states: &[Option<Layout>],
+        states: &Proposal,
         chosen: &[bool],
         u: usize,
         p: usize,
@@ -707,9 +744,7 @@ impl Function {
             return None;
         }
         let required = if chosen[u] {
-            states[u]
-                .as_ref()
-                .and_then(|s| self.port_layout(u, port, s))
+            states.port(u, p).cloned()
         } else {
             None
         };
@@ -721,7 +756,7 @@ impl Function {
     /// empties and fills free) plus, for every conv left in its original
     /// layout, the hidden conversions it keeps paying.
     #[cfg(test)]
-    fn placement_cost(&self, states: &[Option<Layout>], chosen: &[bool], cost_model: bool) -> u64 {
+    fn placement_cost(&self, states: &Proposal, chosen: &[bool], cost_model: bool) -> u64 {
         let actual = self.actual_layouts(states, chosen);
         let mut conversions = std::collections::HashSet::new();
         let mut total = 0;
@@ -749,7 +784,7 @@ impl Function {
     }
 
     /// Rewrites types and inserts conversions for the chosen layouts.
-    fn apply(&mut self, states: &[Option<Layout>], chosen: &[bool], stats: &mut FunctionStats) {
+    fn apply(&mut self, states: &Proposal, chosen: &[bool], stats: &mut FunctionStats) {
         let context = ir::context_of(self.func);
         // 1. The layout every value is defined in.
         let actual = self.actual_layouts(states, chosen);
@@ -1397,8 +1432,9 @@ mod tests {
                         continue;
                     }
                     let states = function.propagate(&convs, Strategy::MinCut);
-                    let free: Vec<usize> =
-                        (0..states.len()).filter(|&o| states[o].is_some()).collect();
+                    let free: Vec<usize> = (0..states.states.len())
+                        .filter(|&o| states[o].is_some())
+                        .collect();
                     if free.len() > 14 {
                         continue;
                     }
@@ -1407,7 +1443,7 @@ mod tests {
                         let cut_cost = function.placement_cost(&states, &chosen, cost_model);
                         let best = (0u32..1 << free.len())
                             .map(|mask| {
-                                let mut choice = vec![false; states.len()];
+                                let mut choice = vec![false; states.states.len()];
                                 for (i, &o) in free.iter().enumerate() {
                                     choice[o] = mask & (1 << i) != 0;
                                 }

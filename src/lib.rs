@@ -27,6 +27,7 @@
 pub mod dialect;
 pub mod error;
 pub mod ffi;
+pub mod generate;
 pub mod layout;
 pub mod min_cut;
 pub mod passes;

@@ -121,9 +121,7 @@ fn create_with_options(
         // SAFETY: `user_data` is the `String` below; `message` is valid for
         // the duration of the call.
         unsafe {
-            let text = &mut *(user_data as *mut String);
-            let bytes = std::slice::from_raw_parts(message.data as *const u8, message.length);
-            text.push_str(&String::from_utf8_lossy(bytes));
+            (*(user_data as *mut String)).push_str(&crate::transforms::ir::string_of(message))
         }
     }
     let mut message = String::new();

@@ -112,14 +112,7 @@ pub unsafe extern "C" fn run_from_mlir(
 ) -> MlirLogicalResult {
     // SAFETY: MLIR passes valid options for the duration of the call.
     let raw = unsafe { &*options };
-    let text = |s: MlirStringRef| {
-        // SAFETY: MLIR string refs point to `length` valid bytes.
-        unsafe {
-            String::from_utf8_lossy(std::slice::from_raw_parts(s.data as *const u8, s.length))
-                .into_owned()
-        }
-    };
-    let strategy = match text(raw.strategy).as_str() {
+    let strategy = match ir::string_of(raw.strategy).as_str() {
         "min-cut" => Strategy::MinCut,
         "per-conv" => Strategy::PerConv,
         other => {
@@ -132,7 +125,7 @@ pub unsafe extern "C" fn run_from_mlir(
             return MlirLogicalResult { value: 0 };
         }
     };
-    let stats_file = text(raw.stats_file);
+    let stats_file = ir::string_of(raw.stats_file);
     let options = ConvChannelsLastOptions {
         enable: raw.enable,
         max_ops_per_conv: raw.max_ops_per_conv,
@@ -442,17 +435,7 @@ impl Function {
     }
 
     fn skip(&self, stats: &mut FunctionStats, conv: usize, reason: &str) {
-        let op = self.ops[conv].op;
-        ir::emit_remark(
-            op,
-            &format!(
-                "conv-channels-last: {} left in its original layout: {reason}",
-                ir::op_name(op)
-            ),
-        );
-        stats
-            .convs_skipped
-            .push((ir::location_string(op), reason.to_string()));
+        report_skipped_conv(self.ops[conv].op, reason, stats);
     }
 
     /// The layout of `port` when its op is in `state`.
@@ -915,6 +898,21 @@ fn retyped_constant(def: MlirOperation, ty: MlirType) -> MlirAttribute {
     }
 }
 
+/// Reports `conv` as left in its original layout: a remark at the op and an
+/// entry in the statistics.
+fn report_skipped_conv(conv: MlirOperation, reason: &str, stats: &mut FunctionStats) {
+    ir::emit_remark(
+        conv,
+        &format!(
+            "conv-channels-last: {} left in its original layout: {reason}",
+            ir::op_name(conv)
+        ),
+    );
+    stats
+        .convs_skipped
+        .push((ir::location_string(conv), reason.to_string()));
+}
+
 /// Convs that could not even be proposed a layout (dynamic shapes), already
 /// remarked on during classification, are counted here.
 fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStats) -> usize {
@@ -923,16 +921,7 @@ fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStats) -> usize
         if let Kind::Opaque = info.kind
             && let Some(reason) = unconvertible_conv_reason(info.op)
         {
-            ir::emit_remark(
-                info.op,
-                &format!(
-                    "conv-channels-last: {} left in its original layout: {reason}",
-                    ir::op_name(info.op)
-                ),
-            );
-            stats
-                .convs_skipped
-                .push((ir::location_string(info.op), reason));
+            report_skipped_conv(info.op, &reason, stats);
             count += 1;
         }
     }
@@ -976,17 +965,8 @@ fn skip_multi_block(func: MlirOperation) -> FunctionStats {
             && unsafe { mlirLinalgIsAConvolutionOp(op) }
             && conv_layouts(op).is_ok_and(|(_, _, seed)| seed)
         {
-            ir::emit_remark(
-                op,
-                &format!(
-                    "conv-channels-last: {} left in its original layout: {reason}",
-                    ir::op_name(op)
-                ),
-            );
             stats.convs_found += 1;
-            stats
-                .convs_skipped
-                .push((ir::location_string(op), reason.into()));
+            report_skipped_conv(op, reason, &mut stats);
         }
     }
     stats
@@ -1044,17 +1024,8 @@ fn classify(
             }
         }
     }
-    let with_captured =
-        |mut ports: Vec<Port>,
-         maps: Option<&dyn Fn(MlirOperation, usize) -> Option<Vec<MapResult>>>| {
-            for &(n, i, value) in &captured {
-                let map = maps.and_then(|f| f(n, i));
-                ports.push(Port::new(PortSite::Nested(n, i), value, map));
-            }
-            ports
-        };
     if !all_static {
-        return (Kind::Opaque, with_captured(ports, None));
+        return (Kind::Opaque, with_opaque_captures(ports, &captured));
     }
     let kind = match name.as_str() {
         "arith.constant" if !ports.is_empty() && ir::has_elements_value(op) => Kind::Constant,
@@ -1084,10 +1055,24 @@ fn classify(
         _ if ir::is_linalg(op) => return classify_linalg(op, ports, &captured, values),
         _ => Kind::Opaque,
     };
-    (kind, with_captured(ports, None))
+    (kind, with_opaque_captures(ports, &captured))
 }
 
 /// `linalg.fill ins(%scalar) outs(tensor.empty)`.
+/// `ports` plus the tensors captured by nested ops `(op, operand, value)`,
+/// as ports that need the original layout (no indexing map).
+fn with_opaque_captures(
+    mut ports: Vec<Port>,
+    captured: &[(MlirOperation, usize, usize)],
+) -> Vec<Port> {
+    ports.extend(
+        captured
+            .iter()
+            .map(|&(n, i, value)| Port::new(PortSite::Nested(n, i), value, None)),
+    );
+    ports
+}
+
 fn is_fill_of_empty(op: MlirOperation) -> bool {
     let operands = ir::operands(op);
     operands.len() == 2
@@ -1133,14 +1118,6 @@ fn classify_linalg(
     captured: &[(MlirOperation, usize, usize)],
     values: &[ValueInfo],
 ) -> (Kind, Vec<Port>) {
-    let opaque_captures = |mut ports: Vec<Port>| {
-        ports.extend(
-            captured
-                .iter()
-                .map(|&(n, i, value)| Port::new(PortSite::Nested(n, i), value, None)),
-        );
-        ports
-    };
     // SAFETY: query on a live op.
     if unsafe { mlirLinalgIsAConvolutionOp(op) } {
         if let Ok((layouts, saving, seed)) = conv_layouts(op)
@@ -1155,15 +1132,15 @@ fn classify_linalg(
                 ports,
             );
         }
-        return (Kind::Opaque, opaque_captures(ports));
+        return (Kind::Opaque, with_opaque_captures(ports, captured));
     }
     let Some(maps) = ir::indexing_maps(op) else {
-        return (Kind::Opaque, opaque_captures(ports));
+        return (Kind::Opaque, with_opaque_captures(ports, captured));
     };
     let num_inputs = ir::linalg_num_inputs(op);
     let num_operands = ir::operands(op).len();
     if maps.len() != num_operands {
-        return (Kind::Opaque, opaque_captures(ports));
+        return (Kind::Opaque, with_opaque_captures(ports, captured));
     }
     let simple = |exprs: &[MapExpr]| -> Option<Vec<MapResult>> {
         exprs
@@ -1184,7 +1161,7 @@ fn classify_linalg(
             PortSite::Nested(..) => continue,
         };
         let Some(map) = simple(&maps[operand]) else {
-            return (Kind::Opaque, opaque_captures(ports));
+            return (Kind::Opaque, with_opaque_captures(ports, captured));
         };
         for (j, r) in map.iter().enumerate() {
             if let MapResult::Dim(d) = r {
@@ -1194,7 +1171,7 @@ fn classify_linalg(
         port.map = Some(map);
     }
     if loops.iter().any(|&l| l <= 0) {
-        return (Kind::Opaque, opaque_captures(ports));
+        return (Kind::Opaque, with_opaque_captures(ports, captured));
     }
     for &(n, i, value) in captured {
         let map = gather_map(n, i, &values[value].tensor.shape);

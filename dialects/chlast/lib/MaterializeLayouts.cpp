@@ -207,7 +207,6 @@ FailureOr<Attribute> transposeConstant(Attribute value, RankedTensorType type,
                                        const Layout &l) {
   auto physType = physicalType(type, l);
   ArrayRef<char> raw;
-  bool splat = false;
   if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
     if (dense.isSplat())
       return Attribute(dense.resizeSplat(physType));
@@ -225,9 +224,8 @@ FailureOr<Attribute> transposeConstant(Attribute value, RankedTensorType type,
     return failure();
   size_t bytes = bits / 8;
   int64_t n = type.getNumElements();
-  if (static_cast<int64_t>(raw.size()) == static_cast<int64_t>(bytes))
-    splat = true;
-  if (splat)
+  // A one-element buffer is a splat.
+  if (raw.size() == bytes)
     return Attribute(DenseElementsAttr::getFromRawBuffer(physType, raw));
   if (static_cast<int64_t>(raw.size()) != n * static_cast<int64_t>(bytes))
     return failure();

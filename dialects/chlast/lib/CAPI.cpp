@@ -11,6 +11,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
@@ -82,6 +83,8 @@ extern "C" int chlastOptMain(int argc, char **argv, const char *version) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR inside a pass.
+  registerAllToLLVMIRTranslations(registry);
   registry.insert<chlast::ChlastDialect>();
   registerAllPasses();
   chlastRegisterPasses();

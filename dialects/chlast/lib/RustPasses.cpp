@@ -56,6 +56,7 @@ extern "C" void chlastRegisterPasses(void) {
     return;
   registered = true;
   chlast::registerChlastPasses();
+  chlast::registerLowerToCudaPipeline();
 }
 
 extern "C" MlirPass chlastCreateConvChannelsLastPass(MlirStringRef options,

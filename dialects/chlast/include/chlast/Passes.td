@@ -61,4 +61,98 @@ def MaterializeLayouts : Pass<"chlast-materialize-layouts", "::mlir::ModuleOp"> 
                            "::mlir::arith::ArithDialect"];
 }
 
+
+//===----------------------------------------------------------------------===//
+// CUDA lowering (see dialects/chlast/lib/LowerToCuda.cpp for the pipeline)
+//===----------------------------------------------------------------------===//
+
+def ConvsToCudnn : Pass<"chlast-convs-to-cudnn", "::mlir::ModuleOp"> {
+  let summary = "Replace convolutions on buffers by calls into cuDNN";
+  let description = [{
+    Runs on bufferized IR. Every `linalg` convolution (named or generic,
+    2-D or 3-D, strided, dilated, grouped or depthwise; multiply-accumulate
+    body; f32 or f16; static shapes and strides) whose operands map onto
+    cuDNN tensor/filter descriptors becomes
+    `func.call @chlast_cudnn_conv(spec, x, w, y, bias)`: pointers as i64 and
+    a private constant `memref.global` holding the descriptor spec (dims,
+    element strides, conv strides/dilations, groups, filter format KCRS or
+    KRSC, flags). A bias broadcast written into the output buffer right
+    before the conv is folded into the call (bias flag), a zero fill is
+    dropped (beta = 0), any other initial value is accumulated (beta = 1).
+    Convs that cuDNN cannot describe stay linalg ops (a remark says why) and
+    become GPU kernels.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def PrepareGpuMemory : Pass<"chlast-prepare-gpu-memory", "::mlir::ModuleOp"> {
+  let summary = "Make host buffers usable by GPU kernels";
+  let description = [{
+    `memref.copy` becomes `linalg.copy` (so it turns into a kernel, not a
+    host loop), and every constant `memref.global` read by host code is
+    registered with `gpu.host_register` so kernels and cuDNN can read it.
+    Buffers allocated by the program come from the runtime's managed-memory
+    allocator (`finalize-memref-to-llvm{use-generic-functions}`).
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def MapParallelLoopsToGpu : Pass<"chlast-map-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Map each outermost scf.parallel to a 1-D grid of blocks";
+  let description = [{
+    Collapses every outermost `scf.parallel` of a host function into one
+    dimension, tiles it by `block-size`, and maps the tile loop to
+    `block_x` and the intra-tile loop to `thread_x` (nested parallel loops
+    run sequentially inside a thread), ready for
+    `convert-parallel-loops-to-gpu`.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GpuMathToPtx : Pass<"chlast-gpu-math-to-ptx", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower math ops in GPU kernels without libdevice";
+  let description = [{
+    `convert-gpu-to-nvvm` turns math ops into calls to libdevice
+    (`__nv_expf`, ...), which only the CUDA toolkit provides. This pass
+    lowers them first: exp, tanh, erf and log by polynomial approximation
+    (arith only), and sqrt, rsqrt, floor, ceil, trunc, roundeven, fma and
+    absf to single PTX instructions (`llvm.inline_asm`). Any other math op
+    in a kernel is an error naming the op.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def CudaStats : Pass<"chlast-cuda-stats", "::mlir::ModuleOp"> {
+  let summary = "Statistics of a program lowered to CUDA (JSON)";
+  let description = [{
+    `phase=collect` (on bufferized IR, after `chlast-convs-to-cudnn`)
+    counts linalg ops that will become kernels, standalone layout-conversion
+    kernels (pure permutation copies) and the bytes they read and write,
+    cuDNN calls and how many of them use channels-first tensors (whose
+    hidden NCHW<->NHWC conversions inside cuDNN are modelled as input +
+    filter + output bytes), and convs left as kernels; it keeps them in a
+    module attribute. `phase=report` (at the end) adds the number of kernel
+    launches and writes one JSON object to `stats` (`-` = stderr).
+  }];
+  let options = [
+    Option<"phase", "phase", "std::string", /*default=*/"\"collect\"",
+           "collect | report">,
+    Option<"statsFile", "stats", "std::string", /*default=*/"\"\"",
+           "Write the JSON statistics to this file (- for stderr)">
+  ];
+}
+
 #endif // CHLAST_PASSES_TD

@@ -1,0 +1,445 @@
+//===- ConvsToCudnn.cpp - convolutions on buffers to cuDNN calls -*- C++ -*-===//
+//
+// `--chlast-convs-to-cudnn`: on bufferized IR, every convolution that cuDNN
+// can describe becomes a call into the runtime.
+//
+// Before:
+//   linalg.generic {bias broadcast: (n,h,w,k) -> (k)} ins(%b : memref<8xf32>)
+//                                                     outs(%y : memref<1x14x14x8xf32>)
+//   linalg.conv_2d_nhwc_fhwc ins(%x, %w : memref<1x16x16x4xf32>, memref<8x3x3x4xf32>)
+//                            outs(%y : memref<1x14x14x8xf32>)
+// After:
+//   memref.global "private" constant @__chlast_cudnn_conv_spec : memref<40xi64> = dense<[1, 0, 2, ...]>
+//   %spec = memref.get_global @__chlast_cudnn_conv_spec
+//   ... i64 aligned pointers of %spec, %x, %w, %y, %b ...
+//   func.call @chlast_cudnn_conv(%spec_p, %x_p, %w_p, %y_p, %b_p) : (i64, i64, i64, i64, i64) -> ()
+//
+// The spec (40 i64, read by src/runtime/cuda/spec.rs) gives cuDNN's logical
+// dims (N, C, spatial...) and element strides of x and y, the filter dims
+// (K, C/groups, spatial...) and format (KCRS or KRSC), conv strides,
+// dilations, groups, element offsets and flags (bias, accumulate). Padding
+// is 0: pads stay explicit ops (GPU kernels).
+//
+//===----------------------------------------------------------------------===//
+
+#include "chlast/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::chlast {
+#define GEN_PASS_DEF_CONVSTOCUDNN
+#include "chlast/Passes.h.inc"
+} // namespace mlir::chlast
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kSpecVersion = 1;
+constexpr int64_t kSpecLength = 40;
+constexpr int64_t kFlagBias = 1;
+constexpr int64_t kFlagAccumulate = 2;
+constexpr StringLiteral kConvFunction = "chlast_cudnn_conv";
+
+/// Offsets into the spec; see src/runtime/cuda/spec.rs.
+enum SpecField : int64_t {
+  Version = 0,
+  ElementType = 1,
+  SpatialRank = 2,
+  Groups = 3,
+  Flags = 4,
+  FilterFormat = 5,
+  XDims = 6,
+  XStrides = 11,
+  WDims = 16,
+  YDims = 21,
+  YStrides = 26,
+  ConvStrides = 31,
+  Dilations = 34,
+  XOffset = 37,
+  WOffset = 38,
+  YOffset = 39,
+};
+
+/// `yield (acc + a * b)` with a, b the two inputs and acc the output.
+bool isMultiplyAccumulate(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (body->getNumArguments() != 3 || body->getOperations().size() != 3)
+    return false;
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield ? yield.getOperand(0).getDefiningOp<arith::AddFOp>() : nullptr;
+  if (!add)
+    return false;
+  Value acc = body->getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  if (add.getLhs() != acc && add.getRhs() != acc)
+    return false;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  Value a = body->getArgument(0), b = body->getArgument(1);
+  return (mul.getLhs() == a && mul.getRhs() == b) ||
+         (mul.getLhs() == b && mul.getRhs() == a);
+}
+
+/// A static memref operand: shape, element strides, offset.
+struct Buffer {
+  ArrayRef<int64_t> shape;
+  SmallVector<int64_t> strides;
+  int64_t offset = 0;
+};
+
+std::optional<Buffer> staticBuffer(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  Buffer buffer{type.getShape(), {}, 0};
+  if (failed(type.getStridesAndOffset(buffer.strides, buffer.offset)) ||
+      ShapedType::isDynamic(buffer.offset) ||
+      llvm::any_of(buffer.strides, ShapedType::isDynamic))
+    return std::nullopt;
+  return buffer;
+}
+
+/// Position of the result `d<dim>` (exactly that dim) in `map`.
+std::optional<unsigned> resultOfDim(AffineMap map, unsigned dim) {
+  for (auto [i, expr] : llvm::enumerate(map.getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(expr); d && d.getPosition() == dim)
+      return i;
+  return std::nullopt;
+}
+
+/// Position of the result of `map` that uses `dim` (a convolved input dim).
+std::optional<unsigned> resultUsing(AffineMap map, unsigned dim) {
+  for (auto [i, expr] : llvm::enumerate(map.getResults()))
+    if (expr.isFunctionOfDim(dim))
+      return i;
+  return std::nullopt;
+}
+
+/// A logical cuDNN dim of one operand: its size and element stride.
+struct Dim {
+  int64_t size = 0;
+  int64_t stride = 0;
+};
+
+/// The dim made of loop `inner`, optionally merged with the slower loop
+/// `outer` (a group dim in front of a channel dim).
+std::optional<Dim> channelDim(const Buffer &buffer, AffineMap map,
+                              std::optional<unsigned> outer,
+                              std::optional<unsigned> inner) {
+  if (!inner)
+    return std::nullopt;
+  auto innerPos = resultOfDim(map, *inner);
+  if (!innerPos)
+    return std::nullopt;
+  Dim dim{buffer.shape[*innerPos], buffer.strides[*innerPos]};
+  if (!outer)
+    return dim;
+  auto outerPos = resultOfDim(map, *outer);
+  if (!outerPos ||
+      buffer.strides[*outerPos] != dim.size * dim.stride)
+    return std::nullopt;
+  dim.size *= buffer.shape[*outerPos];
+  return dim;
+}
+
+/// The spec of `op`, or the reason cuDNN cannot run it.
+FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
+                                          std::string &reason) {
+  auto dims = linalg::inferConvolutionDims(op);
+  if (failed(dims)) {
+    reason = "not a convolution";
+    return failure();
+  }
+  const linalg::ConvolutionDimensions &d = *dims;
+  size_t rank = d.outputImage.size();
+  if (d.batch.size() != 1 || (rank != 2 && rank != 3) ||
+      d.filterLoop.size() != rank) {
+    reason = "needs one batch dim and 2 or 3 spatial dims";
+    return failure();
+  }
+  bool plain = d.depth.empty() && d.inputChannel.size() == 1 &&
+               d.outputChannel.size() == 1;
+  bool grouped = d.depth.size() == 1 && d.inputChannel.size() == 1 &&
+                 d.outputChannel.size() == 1;
+  bool depthwise = d.depth.size() == 1 && d.inputChannel.empty() &&
+                   d.outputChannel.empty();
+  if (!plain && !grouped && !depthwise) {
+    reason = "channel dims are neither plain, grouped nor depthwise";
+    return failure();
+  }
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1) {
+    reason = "needs two inputs and one output";
+    return failure();
+  }
+  Value x = op.getDpsInputOperand(0)->get(), w = op.getDpsInputOperand(1)->get(),
+        y = op.getDpsInitOperand(0)->get();
+  auto xb = staticBuffer(x), wb = staticBuffer(w), yb = staticBuffer(y);
+  if (!xb || !wb || !yb) {
+    reason = "operands must be memrefs with static shapes and strides";
+    return failure();
+  }
+  Type element = cast<MemRefType>(x.getType()).getElementType();
+  if (element != cast<MemRefType>(w.getType()).getElementType() ||
+      element != cast<MemRefType>(y.getType()).getElementType() ||
+      !(element.isF32() || element.isF16())) {
+    reason = "element types must all be f32 or all f16";
+    return failure();
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap xMap = maps[0], wMap = maps[1], yMap = maps[2];
+
+  std::optional<unsigned> group =
+      d.depth.empty() ? std::nullopt : std::optional(d.depth[0]);
+  std::optional<unsigned> inC =
+      d.inputChannel.empty() ? std::nullopt : std::optional(d.inputChannel[0]);
+  std::optional<unsigned> outC = d.outputChannel.empty()
+                                     ? std::nullopt
+                                     : std::optional(d.outputChannel[0]);
+  // Depthwise: the depth dim is the channel itself (C = K = groups).
+  auto xC = depthwise ? channelDim(*xb, xMap, std::nullopt, group)
+                      : channelDim(*xb, xMap, group, inC);
+  auto yK = depthwise ? channelDim(*yb, yMap, std::nullopt, group)
+                      : channelDim(*yb, yMap, group, outC);
+  auto wK = depthwise ? channelDim(*wb, wMap, std::nullopt, group)
+                      : channelDim(*wb, wMap, group, outC);
+  auto xN = resultOfDim(xMap, d.batch[0]), yN = resultOfDim(yMap, d.batch[0]);
+  if (!xC || !yK || !wK || !xN || !yN) {
+    reason = "group and channel dims are not adjacent in memory";
+    return failure();
+  }
+  int64_t groups = 1;
+  if (grouped)
+    groups = wb->shape[*resultOfDim(wMap, *group)];
+  if (depthwise)
+    groups = xC->size;
+  std::optional<Dim> wC =
+      depthwise ? std::optional(Dim{1, 1}) : channelDim(*wb, wMap, std::nullopt, inC);
+  if (!wC) {
+    reason = "filter has no input-channel dim";
+    return failure();
+  }
+
+  SmallVector<int64_t> spec(kSpecLength, 0);
+  spec[Version] = kSpecVersion;
+  spec[ElementType] = element.isF16() ? 1 : 0;
+  spec[SpatialRank] = rank;
+  spec[Groups] = groups;
+  spec[XDims + 0] = xb->shape[*xN];
+  spec[XStrides + 0] = xb->strides[*xN];
+  spec[XDims + 1] = xC->size;
+  spec[XStrides + 1] = xC->stride;
+  spec[YDims + 0] = yb->shape[*yN];
+  spec[YStrides + 0] = yb->strides[*yN];
+  spec[YDims + 1] = yK->size;
+  spec[YStrides + 1] = yK->stride;
+  spec[WDims + 0] = wK->size;
+  spec[WDims + 1] = wC->size;
+
+  int64_t filterVolume = 1;
+  SmallVector<int64_t> wSpatialStrides;
+  for (size_t i = 0; i < rank; ++i) {
+    auto xPos = resultUsing(xMap, d.outputImage[i]);
+    auto yPos = resultOfDim(yMap, d.outputImage[i]);
+    auto wPos = resultOfDim(wMap, d.filterLoop[i]);
+    if (!xPos || !yPos || !wPos) {
+      reason = "spatial dims are not plain dims of the output and filter";
+      return failure();
+    }
+    spec[XDims + 2 + i] = xb->shape[*xPos];
+    spec[XStrides + 2 + i] = xb->strides[*xPos];
+    spec[YDims + 2 + i] = yb->shape[*yPos];
+    spec[YStrides + 2 + i] = yb->strides[*yPos];
+    spec[WDims + 2 + i] = wb->shape[*wPos];
+    spec[ConvStrides + i] = d.strides[i];
+    spec[Dilations + i] = d.dilations[i];
+    filterVolume *= wb->shape[*wPos];
+    wSpatialStrides.push_back(wb->strides[*wPos]);
+  }
+  if (spec[XDims + 0] != spec[YDims + 0] || wK->size != yK->size ||
+      xC->size != wC->size * groups) {
+    reason = "operand sizes do not agree";
+    return failure();
+  }
+
+  // The filter must be packed KCRS or KRSC: cuDNN filter descriptors have a
+  // format, not strides.
+  auto matches = [&](bool channelsLast) {
+    int64_t c = wC->size;
+    int64_t inner = channelsLast ? c : 1;
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (wSpatialStrides[i] != inner)
+        return false;
+      inner *= spec[WDims + 2 + i];
+    }
+    int64_t kStride = c * filterVolume;
+    int64_t cStride = channelsLast ? 1 : filterVolume;
+    return wK->stride == kStride && (c == 1 || wC->stride == cStride);
+  };
+  bool inputChannelsLast = xC->stride == 1;
+  if (matches(inputChannelsLast))
+    spec[FilterFormat] = inputChannelsLast ? 1 : 0;
+  else if (matches(!inputChannelsLast))
+    spec[FilterFormat] = inputChannelsLast ? 0 : 1;
+  else {
+    reason = "filter is neither packed KCRS nor KRSC";
+    return failure();
+  }
+  spec[XOffset] = xb->offset;
+  spec[WOffset] = wb->offset;
+  spec[YOffset] = yb->offset;
+  return spec;
+}
+
+/// The last op before `op` in its block with memory effects.
+Operation *previousEffect(Operation *op) {
+  Operation *prev = op->getPrevNode();
+  while (prev && isMemoryEffectFree(prev))
+    prev = prev->getPrevNode();
+  return prev;
+}
+
+bool isZero(Value value) {
+  Attribute attr;
+  return matchPattern(value, m_Constant(&attr)) &&
+         (matchPattern(value, m_AnyZeroFloat()) || matchPattern(value, m_Zero()));
+}
+
+/// A generic that writes `bias[k]` into every element of `y` whose output
+/// channel is k (the physical dim `channelPos` of `y`), and nothing else. Its
+/// output map may permute the loops (materialized channels-last IR keeps
+/// logical loop order).
+Value matchBiasBroadcast(Operation *op, Value y, int64_t channelPos) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 ||
+      generic.getDpsInitOperand(0)->get() != y ||
+      generic.getNumParallelLoops() != generic.getNumLoops())
+    return nullptr;
+  Value bias = generic.getDpsInputOperand(0)->get();
+  auto biasType = dyn_cast<MemRefType>(bias.getType());
+  if (!biasType || biasType.getRank() != 1 || !biasType.getLayout().isIdentity())
+    return nullptr;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (!maps[1].isPermutation() || maps[0].getNumResults() != 1 ||
+      maps[0].getResult(0) != maps[1].getResult(channelPos))
+    return nullptr;
+  Block *body = generic.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  if (body->getOperations().size() != 1 ||
+      yield.getOperand(0) != body->getArgument(0))
+    return nullptr;
+  return bias;
+}
+
+struct ConvsToCudnnPass
+    : public chlast::impl::ConvsToCudnnBase<ConvsToCudnnPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<linalg::LinalgOp> convs;
+    module.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics() && linalg::isaConvolutionOpInterface(op) &&
+          isMultiplyAccumulate(op))
+        convs.push_back(op);
+    });
+    if (convs.empty())
+      return;
+    declareRuntimeFunction(module, symbols);
+    for (linalg::LinalgOp op : convs) {
+      std::string reason;
+      auto spec = buildSpec(op, reason);
+      if (failed(spec)) {
+        op->emitRemark() << "convolution stays a GPU kernel: " << reason;
+        continue;
+      }
+      replace(op, *spec, symbols);
+    }
+  }
+
+  void declareRuntimeFunction(ModuleOp module, SymbolTable &symbols) {
+    if (symbols.lookup(kConvFunction))
+      return;
+    OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+    Type i64 = builder.getI64Type();
+    auto fn = func::FuncOp::create(
+        builder, module.getLoc(), kConvFunction,
+        builder.getFunctionType({i64, i64, i64, i64, i64}, {}));
+    fn.setPrivate();
+  }
+
+  void replace(linalg::LinalgOp op, SmallVector<int64_t> spec,
+               SymbolTable &symbols) {
+    Value y = op.getDpsInitOperand(0)->get();
+    Location loc = op.getLoc();
+    // The output channel's physical position: where y's stride is the K stride.
+    int64_t channelPos = -1;
+    auto yType = cast<MemRefType>(y.getType());
+    SmallVector<int64_t> yStrides;
+    int64_t yOffset;
+    if (succeeded(yType.getStridesAndOffset(yStrides, yOffset))) {
+      for (auto [i, stride] : llvm::enumerate(yStrides))
+        if (stride == spec[YStrides + 1] && yType.getShape()[i] == spec[YDims + 1])
+          channelPos = i;
+    }
+    Value bias;
+    int64_t flags = kFlagAccumulate;
+    Operation *init = previousEffect(op);
+    if (auto fill = dyn_cast_or_null<linalg::FillOp>(init);
+        fill && fill.getDpsInitOperand(0)->get() == y && isZero(fill.value())) {
+      fill.erase();
+      flags = 0;
+    } else if (channelPos >= 0) {
+      if (Value b = matchBiasBroadcast(init, y, channelPos)) {
+        bias = b;
+        init->erase();
+        flags = kFlagBias;
+      }
+    }
+    spec[Flags] = flags;
+
+    OpBuilder builder(op);
+    Type i64 = builder.getI64Type();
+    auto specType = MemRefType::get({kSpecLength}, i64);
+    auto values = DenseIntElementsAttr::get(
+        RankedTensorType::get({kSpecLength}, i64), ArrayRef<int64_t>(spec));
+    OpBuilder moduleBuilder =
+        OpBuilder::atBlockBegin(cast<ModuleOp>(symbols.getOp()).getBody());
+    auto global = memref::GlobalOp::create(
+        moduleBuilder, loc, "__chlast_cudnn_conv_spec",
+        moduleBuilder.getStringAttr("private"), specType, values,
+        /*constant=*/true, /*alignment=*/IntegerAttr());
+    // Read by the host runtime only: no need to map it for the GPU.
+    global->setAttr("chlast.host_only", builder.getUnitAttr());
+    symbols.insert(global);
+
+    auto pointer = [&](Value memref) -> Value {
+      Value index =
+          memref::ExtractAlignedPointerAsIndexOp::create(builder, loc, memref);
+      return arith::IndexCastOp::create(builder, loc, i64, index);
+    };
+    Value specRef =
+        memref::GetGlobalOp::create(builder, loc, specType, global.getSymName());
+    Value biasPointer =
+        bias ? pointer(bias)
+             : arith::ConstantIntOp::create(builder, loc, i64, 0).getResult();
+    func::CallOp::create(builder, loc, kConvFunction, TypeRange{},
+                         ValueRange{pointer(specRef),
+                                    pointer(op.getDpsInputOperand(0)->get()),
+                                    pointer(op.getDpsInputOperand(1)->get()),
+                                    pointer(y), biasPointer});
+    op->erase();
+  }
+};
+
+} // namespace

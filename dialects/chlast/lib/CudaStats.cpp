@@ -1,0 +1,211 @@
+//===- CudaStats.cpp - statistics of a program lowered to CUDA --*- C++ -*-===//
+//
+// `--chlast-cuda-stats{phase=collect}` runs on bufferized IR after
+// chlast-convs-to-cudnn, where every remaining linalg op is one future
+// kernel; `--chlast-cuda-stats{phase=report stats=FILE}` runs at the end of
+// chlast-lower-to-cuda, counts kernel launches and writes:
+//
+//   {"kernel_launches": 9, "linalg_kernels": 9, "cudnn_calls": 5,
+//    "cudnn_channels_first_calls": 0, "layout_conversion_kernels": 2,
+//    "layout_conversion_bytes": 32768, "interior_layout_conversion_kernels": 0,
+//    "modelled_hidden_conversion_bytes": 0, "convolution_kernels": 0}
+//
+// A layout-conversion kernel is a linalg op that only permutes its input
+// (a transpose not fused into a neighbour); it reads and writes its tensor
+// once. It is interior unless it reads a function argument or only feeds a
+// function result. cuDNN calls on channels-first tensors hide conversions inside
+// cuDNN (its fast kernels are NHWC); they are modelled as input + filter +
+// output bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "chlast/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::chlast {
+#define GEN_PASS_DEF_CUDASTATS
+#include "chlast/Passes.h.inc"
+} // namespace mlir::chlast
+
+using namespace mlir;
+
+namespace {
+constexpr StringLiteral kAttr = "chlast.cuda_stats";
+constexpr StringLiteral kFields[] = {
+    "kernel_launches",           "linalg_kernels",
+    "cudnn_calls",               "cudnn_channels_first_calls",
+    "layout_conversion_kernels", "layout_conversion_bytes",
+    "interior_layout_conversion_kernels",
+    "modelled_hidden_conversion_bytes", "convolution_kernels"};
+
+int64_t bytesOf(ShapedType type) {
+  return type.getNumElements() *
+         llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+}
+
+/// A linalg op that only moves its single input to a permuted place.
+bool isPermutationCopy(linalg::LinalgOp op) {
+  if (isa<linalg::TransposeOp>(op))
+    return true;
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumParallelLoops() != op.getNumLoops() || !op.getBlock())
+    return false;
+  Block *body = op.getBlock();
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (body->getOperations().size() != 1 || !yield ||
+      yield.getOperand(0) != body->getArgument(0))
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  return maps[0].isPermutation() && maps[1].isPermutation() &&
+         maps[0] != maps[1];
+}
+
+/// Whether a conversion reads a function argument or produces a buffer that
+/// is only copied into a function argument (a result out-parameter): a
+/// conversion at the boundary of the network, not inside it.
+bool isAtBoundary(linalg::LinalgOp op) {
+  auto isArgument = [](Value v) { return isa<BlockArgument>(v); };
+  Value input = op.getDpsInputs()[0], output = op.getDpsInits()[0];
+  if (isArgument(input) || isArgument(output))
+    return true;
+  bool copiedOut = false;
+  for (Operation *user : output.getUsers()) {
+    if (user == op.getOperation() || isa<memref::DeallocOp>(user))
+      continue;
+    auto copy = dyn_cast<linalg::CopyOp>(user);
+    if (!copy || copy.getDpsInputs()[0] != output ||
+        !isArgument(copy.getDpsInits()[0]))
+      return false;
+    copiedOut = true;
+  }
+  return copiedOut;
+}
+
+/// The spec global behind the first operand of a chlast_cudnn_conv call.
+DenseIntElementsAttr specOf(func::CallOp call, SymbolTable &symbols) {
+  Value value = call.getOperand(0);
+  if (auto cast = value.getDefiningOp<arith::IndexCastOp>())
+    value = cast.getIn();
+  auto pointer = value.getDefiningOp<memref::ExtractAlignedPointerAsIndexOp>();
+  auto get = pointer ? pointer.getSource().getDefiningOp<memref::GetGlobalOp>()
+                     : nullptr;
+  auto global = get ? symbols.lookup<memref::GlobalOp>(get.getName()) : nullptr;
+  return global ? dyn_cast_or_null<DenseIntElementsAttr>(
+                      global.getInitialValueAttr())
+                : nullptr;
+}
+
+int64_t product(ArrayRef<int64_t> values) {
+  int64_t p = 1;
+  for (int64_t v : values)
+    p *= v;
+  return p;
+}
+
+struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
+  using CudaStatsBase::CudaStatsBase;
+
+  void runOnOperation() override {
+    if (phase == "collect")
+      return collect();
+    if (phase == "report")
+      return report();
+    getOperation().emitError() << "chlast-cuda-stats: phase must be collect "
+                                  "or report, not '"
+                               << phase << "'";
+    signalPassFailure();
+  }
+
+  void collect() {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    llvm::StringMap<int64_t> counts;
+    module.walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::GPUModuleOp>())
+        return;
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+        counts["linalg_kernels"]++;
+        if (linalg::isaConvolutionOpInterface(linalgOp))
+          counts["convolution_kernels"]++;
+        if (isPermutationCopy(linalgOp)) {
+          counts["layout_conversion_kernels"]++;
+          auto type = cast<ShapedType>(linalgOp.getDpsInits()[0].getType());
+          counts["layout_conversion_bytes"] += 2 * bytesOf(type);
+          if (!isAtBoundary(linalgOp))
+            counts["interior_layout_conversion_kernels"]++;
+        }
+      }
+      auto call = dyn_cast<func::CallOp>(op);
+      if (!call || call.getCallee() != "chlast_cudnn_conv")
+        return;
+      counts["cudnn_calls"]++;
+      DenseIntElementsAttr spec = specOf(call, symbols);
+      if (!spec)
+        return;
+      SmallVector<int64_t> s = llvm::to_vector(spec.getValues<int64_t>());
+      int64_t rank = s[2] + 2, elementBytes = s[1] == 1 ? 2 : 4;
+      bool channelsLast = s[11 + 1] == 1 && s[26 + 1] == 1;
+      if (!channelsLast) {
+        counts["cudnn_channels_first_calls"]++;
+        ArrayRef<int64_t> all(s);
+        counts["modelled_hidden_conversion_bytes"] +=
+            elementBytes * (product(all.slice(6, rank)) +
+                            product(all.slice(16, rank)) +
+                            product(all.slice(21, rank)));
+      }
+    });
+    Builder builder(&getContext());
+    SmallVector<NamedAttribute> entries;
+    for (StringRef field : kFields)
+      if (field != "kernel_launches")
+        entries.push_back(builder.getNamedAttr(
+            field, builder.getI64IntegerAttr(counts.lookup(field))));
+    module->setAttr(kAttr, builder.getDictionaryAttr(entries));
+  }
+
+  void report() {
+    ModuleOp module = getOperation();
+    auto collected = module->getAttrOfType<DictionaryAttr>(kAttr);
+    module->removeAttr(kAttr);
+    if (statsFile.empty())
+      return;
+    if (!collected) {
+      module.emitError("chlast-cuda-stats: phase=report needs phase=collect "
+                       "earlier in the pipeline");
+      return signalPassFailure();
+    }
+    int64_t launches = 0;
+    module.walk([&](gpu::LaunchFuncOp) { ++launches; });
+    std::string text = "{";
+    llvm::raw_string_ostream os(text);
+    for (StringRef field : kFields) {
+      int64_t value = launches;
+      if (field != "kernel_launches")
+        if (auto attr = collected.getAs<IntegerAttr>(field))
+          value = attr.getInt();
+      os << (field == kFields[0] ? "" : ", ") << '"' << field << "\": " << value;
+    }
+    os << "}\n";
+    if (statsFile == "-") {
+      llvm::errs() << text;
+      return;
+    }
+    std::error_code error;
+    llvm::raw_fd_ostream file(statsFile, error, llvm::sys::fs::OF_Text);
+    if (error) {
+      module.emitError() << "chlast-cuda-stats: cannot write statistics to '"
+                         << statsFile << "': " << error.message();
+      return signalPassFailure();
+    }
+    file << text;
+  }
+};
+} // namespace

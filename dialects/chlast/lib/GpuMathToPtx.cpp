@@ -1,0 +1,120 @@
+//===- GpuMathToPtx.cpp - math in kernels without libdevice -----*- C++ -*-===//
+//
+// `--chlast-gpu-math-to-ptx`, on each gpu.module before convert-gpu-to-nvvm
+// (which would otherwise call libdevice's __nv_* functions, shipped only
+// with the CUDA toolkit).
+//
+// Before:
+//   %r = math.rsqrt %v : f32
+//   %e = math.exp %x : f32
+// After:
+//   %s = llvm.inline_asm "sqrt.rn.f32 $0, $1;", "=f,f" %v : (f32) -> f32
+//   %r = arith.divf %one, %s : f32
+//   %e = ... arith ops of a polynomial approximation (few ulp) ...
+//
+//===----------------------------------------------------------------------===//
+
+#include "chlast/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <string>
+
+namespace mlir::chlast {
+#define GEN_PASS_DEF_GPUMATHTOPTX
+#include "chlast/Passes.h.inc"
+} // namespace mlir::chlast
+
+using namespace mlir;
+
+namespace {
+/// Math functions rewritten into arith ops by upstream's polynomial
+/// approximations.
+bool isApproximated(StringRef name) {
+  name.consume_front("math.");
+  return llvm::is_contained({"exp", "expm1", "tanh", "erf", "log", "log1p",
+                             "log2"},
+                            name);
+}
+
+/// The PTX instruction computing `op` for type suffix `f32`/`f64`, with $0
+/// the result and $1.. the operands, or "" when there is none.
+std::string ptxFor(Operation *op, StringRef suffix) {
+  std::string s = suffix.str();
+  return llvm::StringSwitch<std::string>(op->getName().getStringRef())
+      .Case("math.sqrt", "sqrt.rn." + s + " $0, $1;")
+      .Case("math.rsqrt", "sqrt.rn." + s + " $0, $1;") // then 1 / result
+      .Case("math.floor", "cvt.rmi." + s + "." + s + " $0, $1;")
+      .Case("math.ceil", "cvt.rpi." + s + "." + s + " $0, $1;")
+      .Case("math.trunc", "cvt.rzi." + s + "." + s + " $0, $1;")
+      .Case("math.roundeven", "cvt.rni." + s + "." + s + " $0, $1;")
+      .Case("math.absf", "abs." + s + " $0, $1;")
+      .Case("math.fma", "fma.rn." + s + " $0, $1, $2, $3;")
+      .Case("math.copysign", "copysign." + s + " $0, $2, $1;")
+      .Default("");
+}
+
+struct GpuMathToPtxPass
+    : public chlast::impl::GpuMathToPtxBase<GpuMathToPtxPass> {
+  void runOnOperation() override {
+    gpu::GPUModuleOp module = getOperation();
+    SmallVector<Operation *> approximated;
+    module.walk([&](Operation *op) {
+      if (isa<math::MathDialect>(op->getDialect()) &&
+          isApproximated(op->getName().getStringRef()))
+        approximated.push_back(op);
+    });
+    if (!approximated.empty()) {
+      RewritePatternSet patterns(&getContext());
+      populateMathPolynomialApproximationPatterns(patterns, isApproximated);
+      GreedyRewriteConfig config;
+      config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+      if (failed(applyOpPatternsGreedily(approximated, std::move(patterns),
+                                         config)))
+        return signalPassFailure();
+    }
+
+    SmallVector<Operation *> remaining;
+    module.walk([&](Operation *op) {
+      if (isa<math::MathDialect>(op->getDialect()))
+        remaining.push_back(op);
+    });
+    for (Operation *op : remaining) {
+      Type type = op->getNumResults() == 1 ? op->getResult(0).getType() : Type();
+      StringRef suffix = type && type.isF32() ? "f32" : type && type.isF64() ? "f64" : "";
+      std::string ptx = suffix.empty() ? "" : ptxFor(op, suffix);
+      if (ptx.empty()) {
+        op->emitError() << "chlast-lower-to-cuda: '" << op->getName()
+                        << "' on " << type
+                        << " has no GPU lowering without libdevice";
+        return signalPassFailure();
+      }
+      std::string constraints = suffix == "f32" ? "=f" : "=d";
+      for (unsigned i = 0; i < op->getNumOperands(); ++i)
+        constraints += suffix == "f32" ? ",f" : ",d";
+      OpBuilder builder(op);
+      Value result =
+          LLVM::InlineAsmOp::create(
+              builder, op->getLoc(), type, op->getOperands(), ptx, constraints,
+              /*has_side_effects=*/false, /*is_align_stack=*/false,
+              LLVM::tailcallkind::TailCallKind::None,
+              LLVM::AsmDialectAttr(), ArrayAttr())
+              .getResult(0);
+      if (isa<math::RsqrtOp>(op)) {
+        Value one = arith::ConstantOp::create(builder, op->getLoc(), type,
+                                              builder.getFloatAttr(type, 1.0));
+        result = arith::DivFOp::create(builder, op->getLoc(), one, result);
+      }
+      op->getResult(0).replaceAllUsesWith(result);
+      op->erase();
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,144 @@
+//===- LowerToCuda.cpp - the chlast-lower-to-cuda pipeline ------*- C++ -*-===//
+//
+// `--chlast-lower-to-cuda{chip=sm_80}`: tensor IR (with or without
+// #chlast.layout encodings) to a module whose host part is LLVM dialect and
+// whose device part is PTX in a `gpu.binary`:
+//
+//   1. materialize layouts; generalize named ops; fuse elementwise producers
+//      into consumers (a transpose next to an elementwise op becomes part of
+//      its kernel);
+//   2. bufferize (identity layouts at function boundaries, results as
+//      caller-allocated out-parameters, internal buffers freed);
+//   3. convolutions -> cuDNN calls (chlast-convs-to-cudnn); copies -> linalg,
+//      constant globals registered for the GPU (chlast-prepare-gpu-memory);
+//   4. every remaining linalg op -> one scf.parallel -> one kernel on a 1-D
+//      grid (chlast-map-parallel-loops, convert-parallel-loops-to-gpu,
+//      gpu-kernel-outlining);
+//   5. kernels -> NVVM -> PTX with LLVM's NVPTX backend (math without
+//      libdevice: chlast-gpu-math-to-ptx); host -> LLVM dialect calling the
+//      mgpu* runtime ABI and chlast_cudnn_conv (src/runtime/cuda);
+//      allocations go through _mlir_memref_to_llvm_alloc (managed memory).
+//
+// Element types: f32 and f16 everywhere (f16 math runs in f32); cuDNN calls
+// take f32 or f16 tensors with f32 accumulation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "chlast/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+using namespace mlir;
+
+namespace {
+struct LowerToCudaOptions : public PassPipelineOptions<LowerToCudaOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("GPU architecture: sm_70 ... sm_90 (sm_80, sm_86, sm_89, "
+                     "sm_90 are the tested ones)"),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX ISA version, as an LLVM feature"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("NVPTX optimization level (0-3)"),
+      llvm::cl::init(3)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size", llvm::cl::desc("Threads per block of every kernel"),
+      llvm::cl::init(256)};
+  PassOptions::Option<std::string> stats{
+      *this, "stats",
+      llvm::cl::desc("Write kernel / cuDNN / layout-conversion statistics as "
+                     "JSON to this file (- for stderr)"),
+      llvm::cl::init("")};
+};
+
+bool isSupportedChip(StringRef chip) {
+  unsigned version = 0;
+  return chip.consume_front("sm_") && !chip.getAsInteger(10, version) &&
+         version >= 70 && version <= 90;
+}
+
+std::string pipelineText(const LowerToCudaOptions &o) {
+  std::string target = "chip=" + o.chip + " features=" + o.features +
+                       " O=" + std::to_string(o.optLevel);
+  std::string statsOption = o.stats.empty() ? "" : " stats=" + o.stats;
+  return "chlast-materialize-layouts,"
+         "func.func(linalg-generalize-named-ops),"
+         "func.func(linalg-fuse-elementwise-ops),"
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-results-to-out-params{modify-public-functions},"
+         "buffer-deallocation-pipeline,"
+         "convert-bufferization-to-memref,"
+         "chlast-convs-to-cudnn,"
+         "chlast-prepare-gpu-memory,"
+         "chlast-cuda-stats{phase=collect},"
+         "func.func(convert-linalg-to-parallel-loops),"
+         "chlast-map-parallel-loops{block-size=" +
+         std::to_string(o.blockSize) +
+         "},"
+         "func.func(convert-parallel-loops-to-gpu),"
+         "gpu-kernel-outlining,"
+         "gpu.module(math-extend-to-supported-types,chlast-gpu-math-to-ptx),"
+         "expand-strided-metadata,"
+         "lower-affine,"
+         "convert-scf-to-cf,"
+         "func.func(arith-expand),"
+         "finalize-memref-to-llvm{use-generic-functions},"
+         "convert-func-to-llvm,"
+         "nvvm-attach-target{" +
+         target +
+         "},"
+         "convert-arith-to-llvm,"
+         "convert-index-to-llvm,"
+         "convert-cf-to-llvm,"
+         "canonicalize,cse,"
+         "gpu.module(convert-gpu-to-nvvm),"
+         "canonicalize,cse,"
+         "reconcile-unrealized-casts,"
+         "gpu-to-llvm,"
+         "gpu-module-to-binary{format=isa},"
+         "convert-math-to-llvm,"
+         "convert-math-to-libm,"
+         "convert-func-to-llvm,"
+         "canonicalize,cse,"
+         "reconcile-unrealized-casts,"
+         "chlast-cuda-stats{phase=report" +
+         statsOption + "}";
+}
+} // namespace
+
+void mlir::chlast::registerLowerToCudaPipeline() {
+  registerPassPipeline(
+      "chlast-lower-to-cuda",
+      "Lower tensor IR to LLVM-dialect host code plus PTX kernels, with "
+      "convolutions as cuDNN calls (chip=sm_80|sm_86|sm_89|sm_90, f32/f16)",
+      [](OpPassManager &pm, StringRef optionText,
+         function_ref<LogicalResult(const Twine &)> errorHandler)
+          -> LogicalResult {
+        LowerToCudaOptions options;
+        if (failed(options.parseFromString(optionText)))
+          return failure();
+        if (!isSupportedChip(options.chip))
+          return errorHandler("chlast-lower-to-cuda: chip must be sm_70 ... "
+                              "sm_90, not '" +
+                              options.chip + "'");
+        if (options.blockSize <= 0 || options.blockSize > 1024)
+          return errorHandler(
+              "chlast-lower-to-cuda: block-size must be in 1..1024");
+        std::string errors;
+        llvm::raw_string_ostream errorStream(errors);
+        if (failed(parsePassPipeline(pipelineText(options), pm, errorStream)))
+          return errorHandler("chlast-lower-to-cuda: " + errors);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionHandler) {
+        optionHandler(LowerToCudaOptions());
+      });
+}

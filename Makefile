@@ -4,6 +4,11 @@
 
 CARGO ?= cargo
 DEMO_INPUT ?= examples/vae_resblock3d.mlir
+# ptxas and libcudnn.so.9 from PyPI (scripts/deps.sh), for the CUDA checks.
+CHLAST_CUDA_TOOLS ?= /opt/chlast-cuda
+export CHLAST_CUDA_TOOLS
+export CHLAST_PTXAS ?= $(CHLAST_CUDA_TOOLS)/nvidia/cuda_nvcc/bin/ptxas
+export LD_LIBRARY_PATH := $(CHLAST_CUDA_TOOLS)/nvidia/cudnn/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
 .PHONY: deps build demo test lit fmt clippy
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what chlast needs to build and test, only what is missing:
 # LLVM/MLIR 22 (Debian packages), lit/FileCheck (llvm-22-tools), cmake,
-# ninja, libclang (for mlir-sys's bindgen), rustfmt and clippy.
+# ninja, libclang (for mlir-sys's bindgen), rustfmt and clippy, and the
+# CUDA verification tools from PyPI into $CHLAST_CUDA_TOOLS (default
+# /opt/chlast-cuda): ptxas (nvidia-cuda-nvcc-cu12) and libcudnn.so.9
+# (nvidia-cudnn-cu12, ~700 MB), used to check the CUDA lowering without a GPU.
 set -euo pipefail
 
 packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libpolly-22-dev
@@ -23,4 +26,11 @@ if command -v rustup >/dev/null 2>&1; then
     rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
   done
 fi
-echo "deps: ok (LLVM/MLIR $(/usr/lib/llvm-22/bin/llvm-config --version))"
+cuda_tools="${CHLAST_CUDA_TOOLS:-/opt/chlast-cuda}"
+cuda_wheels=(nvidia-cuda-nvcc-cu12==12.9.86 nvidia-cudnn-cu12==9.28.0.42)
+if [ ! -x "$cuda_tools/nvidia/cuda_nvcc/bin/ptxas" ] || [ ! -f "$cuda_tools/nvidia/cudnn/lib/libcudnn.so.9" ]; then
+  echo "deps: installing ${cuda_wheels[*]} into $cuda_tools"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target "$cuda_tools" "${cuda_wheels[@]}"
+fi
+echo "deps: ok (LLVM/MLIR $(/usr/lib/llvm-22/bin/llvm-config --version); $("$cuda_tools/nvidia/cuda_nvcc/bin/ptxas" --version | tail -1))"

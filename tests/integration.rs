@@ -1,8 +1,13 @@
 //! The one integration-test binary (MLIR links statically, so every test
-//! binary is large): the lit suite over `test/`, and the embedding example.
+//! binary is large): the lit suite over `test/`, the embedding example, the
+//! CPU equivalence check of the rewrites, and the CUDA target's checks
+//! (`integration/cuda.rs`).
 
 #[path = "../examples/embed.rs"]
 mod embed;
+
+#[path = "integration/cuda.rs"]
+mod cuda;
 
 use std::{path::PathBuf, process::Command};
 

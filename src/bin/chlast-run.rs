@@ -1,13 +1,15 @@
-//! `chlast-run`: runs a function of an MLIR file on the CPU.
+//! `chlast-run`: runs a function of an MLIR file on the CPU or a CUDA GPU.
 //!
 //! ```text
-//! chlast-run FILE.mlir [--entry NAME] [--seed N | --inputs a.npy,b.npy]
+//! chlast-run FILE.mlir [--target cpu|cuda] [--chip sm_80] [--emit-ptx DIR]
+//!            [--entry NAME] [--seed N | --inputs a.npy,b.npy]
 //!            [--save-outputs DIR] [--iterations K]
 //!            [--compare OTHER.mlir [--rtol R] [--atol A]] [--opt-level L]
 //! ```
 //!
-//! The file is lowered with the upstream CPU pipeline (see
-//! `chlast::runtime::lowering`) and run with MLIR's ExecutionEngine. Inputs
+//! On the CPU the file is lowered with the upstream CPU pipeline (see
+//! `chlast::runtime::lowering`); on CUDA with `chlast-lower-to-cuda` (see
+//! `chlast::runtime::cuda_program`). Both run with MLIR's ExecutionEngine. Inputs
 //! are seeded pseudo-random tensors (`--seed`, default 0; see
 //! `chlast::runtime::random`) or `.npy` files. Errors print
 //! `chlast-run: ...` and exit with status 1.
@@ -15,7 +17,9 @@
 use chlast::runtime::{
     self, RuntimeError,
     compare::{self, Tolerance},
-    cpu::{CompileOptions, CpuProgram},
+    cpu::{CompileOptions, CpuProgram, Timings},
+    cuda_program::{CudaOptions, CudaProgram, LoweredCuda},
+    entry::Signature,
     npy, random,
     tensor::Tensor,
 };
@@ -27,9 +31,15 @@ use std::{
 const USAGE: &str = "\
 usage: chlast-run FILE.mlir [options]
 
-Runs a function of FILE on the CPU (upstream MLIR lowering + ExecutionEngine).
+Runs a function of FILE on the CPU (upstream MLIR lowering + ExecutionEngine)
+or on a CUDA GPU (chlast-lower-to-cuda: PTX kernels + cuDNN convolutions).
 
 options:
+  --target cpu|cuda     where to run (default cpu); cuda needs an NVIDIA GPU,
+                        its driver (libcuda.so.1) and cuDNN 9 (libcudnn.so.9)
+  --chip sm_XX          GPU architecture for --target cuda (default sm_80)
+  --emit-ptx DIR        --target cuda: write each kernel module's PTX to
+                        DIR/NAME.ptx (before running, so it works without a GPU)
   --entry NAME          function to run (default: the only public func.func)
   --seed N              seeded pseudo-random inputs (default: --seed 0); floats
                         uniform in [-1, 1), integers in [0, 16)
@@ -58,6 +68,16 @@ struct Options {
     rtol: Option<f64>,
     atol: Option<f64>,
     opt_level: Option<u32>,
+    target: Target,
+    chip: Option<String>,
+    emit_ptx: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum Target {
+    #[default]
+    Cpu,
+    Cuda,
 }
 
 enum Command {
@@ -132,6 +152,15 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 options.iterations = Some(k);
             }
             "--compare" => options.compare = Some(PathBuf::from(value(flag)?)),
+            "--target" => {
+                options.target = match value(flag)?.as_str() {
+                    "cpu" => Target::Cpu,
+                    "cuda" => Target::Cuda,
+                    other => return Err(format!("--target must be cpu or cuda, not '{other}'")),
+                }
+            }
+            "--chip" => options.chip = Some(value(flag)?),
+            "--emit-ptx" => options.emit_ptx = Some(PathBuf::from(value(flag)?)),
             "--rtol" => options.rtol = Some(tolerance(flag, &value(flag)?)?),
             "--atol" => options.atol = Some(tolerance(flag, &value(flag)?)?),
             "--opt-level" | "-O" => {
@@ -152,6 +181,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     if options.seed.is_some() && options.inputs.is_some() {
         return Err("--seed and --inputs are exclusive".into());
     }
+    if options.target == Target::Cpu && (options.chip.is_some() || options.emit_ptx.is_some()) {
+        return Err("--chip and --emit-ptx only apply to --target cuda".into());
+    }
     if options.compare.is_none() && (options.rtol.is_some() || options.atol.is_some()) {
         return Err("--rtol and --atol only apply to --compare".into());
     }
@@ -170,24 +202,76 @@ fn tolerance(flag: &str, text: &str) -> Result<f64, String> {
     }
 }
 
+/// A compiled program of either target.
+enum Program<'c> {
+    Cpu(CpuProgram<'c>),
+    Cuda(Box<CudaProgram<'c>>),
+}
+
+impl Program<'_> {
+    fn entry(&self) -> &str {
+        match self {
+            Program::Cpu(p) => p.entry(),
+            Program::Cuda(p) => p.lowered().entry(),
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        match self {
+            Program::Cpu(p) => p.signature(),
+            Program::Cuda(p) => p.lowered().signature(),
+        }
+    }
+
+    fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, RuntimeError> {
+        match self {
+            Program::Cpu(p) => p.run(inputs),
+            Program::Cuda(p) => p.run(inputs),
+        }
+    }
+
+    fn time(&self, inputs: &[Tensor], iterations: usize) -> Result<Timings, RuntimeError> {
+        match self {
+            Program::Cpu(p) => p.time(inputs, iterations),
+            Program::Cuda(p) => p.time(inputs, iterations),
+        }
+    }
+}
+
 /// Runs the command; `Ok(false)` when a comparison fails.
 fn run(options: &Options) -> Result<bool, RuntimeError> {
     let context = runtime::create_context();
-    let compile = |path: &Path| -> Result<CpuProgram, RuntimeError> {
+    let opt_level = options
+        .opt_level
+        .unwrap_or(CompileOptions::default().opt_level);
+    let compile = |path: &Path| -> Result<Program, RuntimeError> {
         let module = runtime::cpu::parse_file(&context, path)?;
-        let compile_options = CompileOptions {
+        let name = path.display().to_string();
+        if options.target == Target::Cpu {
+            let compile_options = CompileOptions {
+                entry: options.entry.clone(),
+                opt_level,
+                ..Default::default()
+            };
+            return Ok(Program::Cpu(CpuProgram::from_module(
+                &context,
+                &module,
+                &name,
+                &compile_options,
+            )?));
+        }
+        let cuda_options = CudaOptions {
             entry: options.entry.clone(),
-            opt_level: options
-                .opt_level
-                .unwrap_or(CompileOptions::default().opt_level),
-            ..Default::default()
+            chip: options.chip.clone().unwrap_or(CudaOptions::default().chip),
+            stats: None,
         };
-        CpuProgram::from_module(
-            &context,
-            &module,
-            &path.display().to_string(),
-            &compile_options,
-        )
+        let lowered = LoweredCuda::lower(&context, &module, &name, &cuda_options)?;
+        if let Some(dir) = &options.emit_ptx {
+            write_ptx(dir, &lowered)?;
+        }
+        Ok(Program::Cuda(Box::new(CudaProgram::new(
+            lowered, opt_level,
+        )?)))
     };
     let program = compile(&options.file)?;
     let other = options.compare.as_deref().map(compile).transpose()?;
@@ -281,7 +365,7 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
 }
 
 /// Reads one `.npy` per argument and checks its type against the signature.
-fn read_inputs(program: &CpuProgram, paths: &[PathBuf]) -> Result<Vec<Tensor>, RuntimeError> {
+fn read_inputs(program: &Program, paths: &[PathBuf]) -> Result<Vec<Tensor>, RuntimeError> {
     let arguments = &program.signature().arguments;
     if paths.len() != arguments.len() {
         return Err(RuntimeError::InputCount {
@@ -322,6 +406,20 @@ fn read_inputs(program: &CpuProgram, paths: &[PathBuf]) -> Result<Vec<Tensor>, R
             Ok(tensor)
         })
         .collect()
+}
+
+/// Writes `DIR/NAME.ptx` for every PTX module of `lowered`.
+fn write_ptx(dir: &Path, lowered: &LoweredCuda) -> Result<(), RuntimeError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| RuntimeError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    for module in lowered.ptx_modules() {
+        let path = dir.join(format!("{}.ptx", module.name));
+        std::fs::write(&path, &module.text).map_err(io(&path))?;
+    }
+    Ok(())
 }
 
 /// `tensor<2x3xf32> min -0.5 max 0.75 mean 0.01`

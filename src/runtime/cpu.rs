@@ -15,12 +15,11 @@ use super::{
     engine::Engine,
     entry::{self, Signature},
     lowering,
-    memref::Descriptor,
+    memref::{self, Descriptor},
     tensor::Tensor,
 };
 use melior::{Context, ir::Module};
 use std::{
-    ffi::c_void,
     marker::PhantomData,
     path::{Path, PathBuf},
     time::{Duration, Instant},
@@ -180,26 +179,7 @@ impl<'c> CpuProgram<'c> {
 
     /// Checks that `inputs` match the arguments in number and type.
     pub fn check_inputs(&self, inputs: &[Tensor]) -> Result<(), RuntimeError> {
-        if inputs.len() != self.signature.arguments.len() {
-            return Err(RuntimeError::InputCount {
-                function: self.entry.clone(),
-                expected: self.signature.arguments.len(),
-                given: inputs.len(),
-            });
-        }
-        for (index, (input, expected)) in inputs.iter().zip(&self.signature.arguments).enumerate() {
-            let given = input.spec();
-            if &given != expected || input.data.len() != expected.len() {
-                return Err(RuntimeError::InputMismatch {
-                    function: self.entry.clone(),
-                    index,
-                    origin: None,
-                    expected: expected.to_string(),
-                    given: given.to_string(),
-                });
-            }
-        }
-        Ok(())
+        entry::check_inputs(&self.entry, &self.signature, inputs)
     }
 
     fn symbol(&self) -> String {
@@ -221,18 +201,11 @@ impl<'c> CpuProgram<'c> {
                     .map(|t| Descriptor::new(t.data.as_mut_ptr(), &t.shape)),
             )
             .collect();
-        let mut pointers: Vec<*mut c_void> =
-            descriptors.iter_mut().map(Descriptor::as_mut_ptr).collect();
-        let mut packed: Vec<*mut c_void> = pointers
-            .iter_mut()
-            .map(|p| p as *mut *mut c_void as *mut c_void)
-            .collect();
-        // SAFETY: one packed argument per parameter of the C interface
-        // (inputs then out-parameters), each a pointer to a descriptor
-        // pointer; the descriptors describe live buffers of exactly the
+        // SAFETY: one descriptor per parameter of the C interface (inputs
+        // then out-parameters), over live buffers of exactly the
         // signature's shapes and element types (checked by `check_inputs`
         // and by construction for outputs).
-        unsafe { self.engine.invoke_ciface(&self.entry, &mut packed) }
+        unsafe { memref::invoke_on_descriptors(&self.engine, &self.entry, &mut descriptors) }
     }
 }
 
@@ -315,7 +288,7 @@ pub fn parse_file<'c>(context: &'c Context, path: &Path) -> Result<Module<'c>, R
     })
 }
 
-fn clone_module<'c>(module: &Module<'c>) -> Module<'c> {
+pub(crate) fn clone_module<'c>(module: &Module<'c>) -> Module<'c> {
     // SAFETY: cloning a live module op gives an owned builtin.module.
     unsafe {
         Module::from_raw(mlir_sys::mlirModuleFromOperation(

@@ -18,6 +18,18 @@ impl Engine {
     /// loading `shared_libraries` for external symbols, and runs its global
     /// constructors. `None` when translation or compilation fails.
     pub fn new(module: &Module, opt_level: u32, shared_libraries: &[&Path]) -> Option<Self> {
+        Self::with_symbols(module, opt_level, shared_libraries, &[])
+    }
+
+    /// Like [`Engine::new`], and resolves the external functions named in
+    /// `symbols` to the given addresses (registered before global
+    /// constructors run, so that they may already call them).
+    pub fn with_symbols(
+        module: &Module,
+        opt_level: u32,
+        shared_libraries: &[&Path],
+        symbols: &[(&str, *mut c_void)],
+    ) -> Option<Self> {
         let paths: Vec<String> = shared_libraries
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
@@ -43,6 +55,11 @@ impl Engine {
         };
         if raw.ptr.is_null() {
             return None;
+        }
+        for (name, address) in symbols {
+            // SAFETY: the engine is live; the name is copied by MLIR; the
+            // address is the caller's function with the declared ABI.
+            unsafe { mlirExecutionEngineRegisterSymbol(raw, string_ref(name), *address) };
         }
         // SAFETY: a freshly created engine; initialization runs global
         // constructors once.

@@ -216,3 +216,32 @@ fn is_public_definition(op: OperationRef) -> bool {
 }
 
 pub(crate) use crate::transforms::ir::string_of;
+
+/// Checks that `inputs` match the arguments of `function` in number and
+/// type.
+pub fn check_inputs(
+    function: &str,
+    signature: &Signature,
+    inputs: &[super::tensor::Tensor],
+) -> Result<(), RuntimeError> {
+    if inputs.len() != signature.arguments.len() {
+        return Err(RuntimeError::InputCount {
+            function: function.to_string(),
+            expected: signature.arguments.len(),
+            given: inputs.len(),
+        });
+    }
+    for (index, (input, expected)) in inputs.iter().zip(&signature.arguments).enumerate() {
+        let given = input.spec();
+        if &given != expected || input.data.len() != expected.len() {
+            return Err(RuntimeError::InputMismatch {
+                function: function.to_string(),
+                index,
+                origin: None,
+                expected: expected.to_string(),
+                given: given.to_string(),
+            });
+        }
+    }
+    Ok(())
+}

@@ -4,6 +4,10 @@
 /// What can go wrong when compiling, feeding or running a program.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
+    /// The CUDA target failed: no driver, no device, no cuDNN, or a driver
+    /// or cuDNN call failed.
+    #[error("{0}")]
+    Cuda(#[from] super::cuda::CudaError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

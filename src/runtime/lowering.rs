@@ -171,7 +171,7 @@ fn run(
     }
 }
 
-fn prepare_entry(context: &Context, module: &Module, entry: &str) {
+pub(crate) fn prepare_entry(context: &Context, module: &Module, entry: &str) {
     let Some(function) = super::entry::find_function(module, entry) else {
         return;
     };

@@ -2,6 +2,7 @@
 //! `{ T *allocated; T *aligned; i64 offset; i64 sizes[rank]; i64 strides[rank]; }`
 //! (for rank 0, only the first three fields).
 
+use super::{RuntimeError, engine::Engine};
 use std::ffi::c_void;
 
 const _: () = assert!(std::mem::size_of::<*mut u8>() == std::mem::size_of::<i64>());
@@ -26,6 +27,30 @@ impl Descriptor {
     pub fn as_mut_ptr(&mut self) -> *mut c_void {
         self.words.as_mut_ptr() as *mut c_void
     }
+}
+
+/// Calls `_mlir_ciface_ENTRY(d0*, d1*, ...)` of `engine` with one memref
+/// descriptor per parameter (after `buffer-results-to-out-params`: the
+/// inputs, then the results' buffers).
+///
+/// # Safety
+///
+/// `descriptors` must match the function's parameters one to one and
+/// describe live buffers of the parameters' shapes and element types.
+pub unsafe fn invoke_on_descriptors(
+    engine: &Engine,
+    entry: &str,
+    descriptors: &mut [Descriptor],
+) -> Result<(), RuntimeError> {
+    let mut pointers: Vec<*mut c_void> =
+        descriptors.iter_mut().map(Descriptor::as_mut_ptr).collect();
+    let mut packed: Vec<*mut c_void> = pointers
+        .iter_mut()
+        .map(|p| p as *mut *mut c_void as *mut c_void)
+        .collect();
+    // SAFETY: one packed argument per parameter, each a pointer to a
+    // descriptor pointer; the rest is forwarded to the caller.
+    unsafe { engine.invoke_ciface(entry, &mut packed) }
 }
 
 /// Strides in elements of a row-major array of `shape`.

@@ -1,7 +1,11 @@
 //! Running programs: the CPU target (lowering through upstream MLIR to LLVM
-//! and MLIR's ExecutionEngine), `.npy` input/output, and equivalence checks.
+//! and MLIR's ExecutionEngine), the CUDA target (PTX kernels + cuDNN),
+//! `.npy` input/output, and equivalence checks.
 //!
 //! - [`cpu`]: [`cpu::CpuProgram`] compiles a function and runs or times it;
+//! - [`cuda_program`]: `chlast-lower-to-cuda`, its PTX and cuDNN conv specs,
+//!   and running on a GPU;
+//! - [`cuda`]: the CUDA runtime (driver, cuDNN, the `mgpu*` ABI) on cudarc;
 //! - [`lowering`]: layout materialization and the CPU pass pipeline;
 //! - [`entry`]: choosing the function and reading its signature;
 //! - [`tensor`]: host tensors and 16-bit float conversions;
@@ -15,6 +19,8 @@
 
 pub mod compare;
 pub mod cpu;
+pub mod cuda;
+pub mod cuda_program;
 pub mod diagnostics;
 pub mod engine;
 pub mod entry;

@@ -13,7 +13,8 @@
 //
 // Copies become linalg ops, hence kernels (a memref.copy would run on the
 // host). Constant globals live in host memory; registering them lets kernels
-// and cuDNN read them. Globals marked `chlast.host_only` (cuDNN specs) are
+// and cuDNN read them (read-only). Mutable globals are not registered (a
+// warning says so). Globals marked `chlast.host_only` (cuDNN specs) are
 // only read by the host runtime and are left alone.
 //
 //===----------------------------------------------------------------------===//
@@ -47,8 +48,13 @@ struct PrepareGpuMemoryPass
         copies.push_back(copy);
       if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
         auto global = symbols.lookup<memref::GlobalOp>(get.getName());
-        if (global && !global->hasAttr("chlast.host_only"))
+        if (!global || global->hasAttr("chlast.host_only"))
+          return;
+        if (global.getConstant())
           globals.push_back(get);
+        else
+          get.emitWarning("mutable global is not registered for the GPU: "
+                          "kernels and cuDNN cannot use it");
       }
     });
     for (memref::CopyOp copy : copies) {

@@ -1,0 +1,685 @@
+//! cuDNN convolutions through cudarc's raw bindings (the legacy descriptor
+//! API of cuDNN 9): loading the library, building descriptors from a
+//! [`ConvSpec`], choosing an algorithm, and running the convolution.
+//!
+//! Building descriptors needs `libcudnn.so.9` but no GPU; creating a
+//! [`Cudnn`] handle needs a GPU and a current CUDA context (without one,
+//! `cudnnCreate` fails with `CUDNN_STATUS_NOT_INITIALIZED`).
+
+use super::{CUDNN_LIB_ENV, CudaError, driver, spec::ConvSpec, spec::ElementType};
+use cudarc::cudnn::sys as dnn;
+use cudarc::driver::sys as cu;
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    ffi::{OsStr, c_void},
+    panic::{AssertUnwindSafe, catch_unwind},
+    ptr::null_mut,
+    sync::OnceLock,
+};
+
+/// Makes sure `libcudnn.so.9` is loaded and is cuDNN 9, so that cudarc's
+/// bindings will not panic. Honours [`CUDNN_LIB_ENV`] (see the module docs
+/// of [`super`]); the outcome is decided once per process.
+pub fn load_cudnn() -> Result<(), CudaError> {
+    static LOADED: OnceLock<Result<(), CudaError>> = OnceLock::new();
+    LOADED
+        .get_or_init(|| {
+            let explicit = std::env::var_os(CUDNN_LIB_ENV).filter(|path| !path.is_empty());
+            load_from(explicit.as_deref())
+        })
+        .clone()
+}
+
+/// Loads cuDNN, first from `explicit` (a full path) if given.
+fn load_from(explicit: Option<&OsStr>) -> Result<(), CudaError> {
+    let loaded = catch_unwind(AssertUnwindSafe(|| {
+        // The explicit library, and the address of its cudnnGetVersion.
+        let preloaded = match explicit {
+            Some(path) => {
+                let library = preload(path)?;
+                // SAFETY: only the symbol's address is taken.
+                let version_symbol =
+                    unsafe { library.get::<unsafe extern "C" fn() -> usize>(b"cudnnGetVersion") }
+                        .map(|symbol| symbol.as_raw_ptr())
+                        .map_err(|_| CudaError::CudnnNotFound {
+                            detail: Some(format!(
+                                "{CUDNN_LIB_ENV}={} has no cudnnGetVersion: it is not cuDNN",
+                                path.to_string_lossy()
+                            )),
+                        })?;
+                Some((path, library, version_symbol))
+            }
+            None => None,
+        };
+        // SAFETY: probing dlopen's libcudnn under cudarc's candidate names
+        // and closes them again; cuDNN's initializers have no preconditions.
+        if !unsafe { dnn::is_culib_present() } {
+            let detail = match &preloaded {
+                Some((path, ..)) => format!(
+                    "{CUDNN_LIB_ENV}={} was loaded, but its soname is not libcudnn.so.9",
+                    path.to_string_lossy()
+                ),
+                None => "not on the dynamic loader's path (LD_LIBRARY_PATH, ldconfig)".to_string(),
+            };
+            return Err(CudaError::CudnnNotFound {
+                detail: Some(detail),
+            });
+        }
+        // SAFETY: the library was just found, so cudarc's lookup succeeds.
+        let library = unsafe { dnn::culib() };
+        if let Some((path, ours, mine)) = preloaded {
+            // SAFETY: only the symbol's address is taken.
+            let theirs = unsafe {
+                library
+                    .get::<unsafe extern "C" fn() -> usize>(b"cudnnGetVersion")
+                    .ok()
+                    .and_then(|symbol| symbol.try_as_raw_ptr())
+            };
+            if Some(mine) != theirs {
+                return Err(CudaError::CudnnNotFound {
+                    detail: Some(format!(
+                        "{CUDNN_LIB_ENV}={} was loaded, but another libcudnn found by name \
+                         (an unversioned libcudnn.so on the loader's path?) takes precedence",
+                        path.to_string_lossy()
+                    )),
+                });
+            }
+            // cudarc holds its own reference; keep ours for the process too.
+            std::mem::forget(ours);
+        }
+        // SAFETY: the library is loaded; cudnnGetVersion has no arguments.
+        let version = unsafe { dnn::cudnnGetVersion() };
+        if version / 10000 != 9 {
+            return Err(CudaError::CudnnVersion {
+                found: format!(
+                    "{}.{}.{}",
+                    version / 10000,
+                    version % 10000 / 100,
+                    version % 100
+                ),
+            });
+        }
+        Ok(())
+    }));
+    loaded.unwrap_or_else(|_| {
+        Err(CudaError::CudnnNotFound {
+            detail: Some("loading it panicked (a missing symbol?)".to_string()),
+        })
+    })
+}
+
+/// Loads `path` globally, so that a later `dlopen("libcudnn.so.9")` (by
+/// cudarc) finds it by its soname.
+fn preload(path: &OsStr) -> Result<libloading::os::unix::Library, CudaError> {
+    use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
+    // SAFETY: cuDNN's initializers have no preconditions.
+    unsafe { Library::open(Some(path), RTLD_NOW | RTLD_GLOBAL) }.map_err(|error| {
+        // libloading's message is "dlopen failed"; the loader's is its source.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        CudaError::CudnnNotFound {
+            detail: Some(format!(
+                "{CUDNN_LIB_ENV}={}: {message}",
+                path.to_string_lossy()
+            )),
+        }
+    })
+}
+
+/// Turns a cuDNN status into a result.
+pub(crate) fn check(function: &'static str, status: dnn::cudnnStatus_t) -> Result<(), CudaError> {
+    if status == dnn::cudnnStatus_t::CUDNN_STATUS_SUCCESS {
+        Ok(())
+    } else {
+        Err(CudaError::Cudnn {
+            function,
+            status: format!("{status:?}"),
+        })
+    }
+}
+
+fn data_type(element: ElementType) -> dnn::cudnnDataType_t {
+    match element {
+        ElementType::F32 => dnn::cudnnDataType_t::CUDNN_DATA_FLOAT,
+        ElementType::F16 => dnn::cudnnDataType_t::CUDNN_DATA_HALF,
+    }
+}
+
+/// Converts validated values (positive, at most `i32::MAX`) for cuDNN.
+fn ints(values: &[i64]) -> Result<Vec<i32>, CudaError> {
+    values
+        .iter()
+        .map(|&v| {
+            i32::try_from(v).map_err(|_| CudaError::BadSpec(format!("{v} does not fit in an i32")))
+        })
+        .collect()
+}
+
+/// An owned `cudnnTensorDescriptor_t`.
+struct TensorDescriptor(dnn::cudnnTensorDescriptor_t);
+
+impl TensorDescriptor {
+    fn new(
+        data_type: dnn::cudnnDataType_t,
+        dims: &[i32],
+        strides: &[i32],
+    ) -> Result<Self, CudaError> {
+        let mut raw = null_mut();
+        // SAFETY: writes one handle.
+        check("cudnnCreateTensorDescriptor", unsafe {
+            dnn::cudnnCreateTensorDescriptor(&mut raw)
+        })?;
+        let descriptor = TensorDescriptor(raw);
+        debug_assert_eq!(dims.len(), strides.len());
+        // SAFETY: both arrays hold `dims.len()` values.
+        check("cudnnSetTensorNdDescriptor", unsafe {
+            dnn::cudnnSetTensorNdDescriptor(
+                raw,
+                data_type,
+                dims.len() as i32,
+                dims.as_ptr(),
+                strides.as_ptr(),
+            )
+        })?;
+        Ok(descriptor)
+    }
+}
+
+impl Drop for TensorDescriptor {
+    fn drop(&mut self) {
+        // SAFETY: created by cudnnCreateTensorDescriptor, destroyed once.
+        unsafe { dnn::cudnnDestroyTensorDescriptor(self.0) };
+    }
+}
+
+/// An owned `cudnnFilterDescriptor_t`.
+struct FilterDescriptor(dnn::cudnnFilterDescriptor_t);
+
+impl Drop for FilterDescriptor {
+    fn drop(&mut self) {
+        // SAFETY: created by cudnnCreateFilterDescriptor, destroyed once.
+        unsafe { dnn::cudnnDestroyFilterDescriptor(self.0) };
+    }
+}
+
+/// An owned `cudnnConvolutionDescriptor_t`.
+struct ConvolutionDescriptor(dnn::cudnnConvolutionDescriptor_t);
+
+impl Drop for ConvolutionDescriptor {
+    fn drop(&mut self) {
+        // SAFETY: created by cudnnCreateConvolutionDescriptor, destroyed once.
+        unsafe { dnn::cudnnDestroyConvolutionDescriptor(self.0) };
+    }
+}
+
+/// The cuDNN descriptors of one convolution: x and y tensors (dims and
+/// strides from the spec), the filter (data type, KCRS = NCHW or KRSC =
+/// NHWC format, dims), the convolution (no padding, strides, dilations,
+/// cross-correlation, f32 compute, groups, math type) and, with a bias, the
+/// bias tensor `1 x K x 1 x 1 [x 1]` for `cudnnAddTensor`.
+pub struct ConvDescriptors {
+    x: TensorDescriptor,
+    w: FilterDescriptor,
+    conv: ConvolutionDescriptor,
+    y: TensorDescriptor,
+    bias: Option<TensorDescriptor>,
+    dims: usize,
+}
+
+// SAFETY: descriptors are host-side cuDNN objects owned by this value; they
+// are only used through `&self`/`&mut self`, never concurrently.
+unsafe impl Send for ConvDescriptors {}
+
+impl ConvDescriptors {
+    /// Builds the descriptors of `spec` (after [`ConvSpec::validate`]) and
+    /// checks that cuDNN's output dims are the spec's y dims. Needs cuDNN,
+    /// not a GPU.
+    pub fn new(spec: &ConvSpec) -> Result<ConvDescriptors, CudaError> {
+        load_cudnn()?;
+        spec.validate()?;
+        let data_type = data_type(spec.element);
+        let x = TensorDescriptor::new(data_type, &ints(&spec.x_dims)?, &ints(&spec.x_strides)?)?;
+        let y = TensorDescriptor::new(data_type, &ints(&spec.y_dims)?, &ints(&spec.y_strides)?)?;
+
+        let mut raw = null_mut();
+        // SAFETY: writes one handle.
+        check("cudnnCreateFilterDescriptor", unsafe {
+            dnn::cudnnCreateFilterDescriptor(&mut raw)
+        })?;
+        let w = FilterDescriptor(raw);
+        let format = match spec.filter_format {
+            super::spec::FilterFormat::Kcrs => dnn::cudnnTensorFormat_t::CUDNN_TENSOR_NCHW,
+            super::spec::FilterFormat::Krsc => dnn::cudnnTensorFormat_t::CUDNN_TENSOR_NHWC,
+        };
+        let w_dims = ints(&spec.w_dims)?;
+        // SAFETY: `w_dims` holds the given number of values.
+        check("cudnnSetFilterNdDescriptor", unsafe {
+            dnn::cudnnSetFilterNdDescriptor(
+                w.0,
+                data_type,
+                format,
+                w_dims.len() as i32,
+                w_dims.as_ptr(),
+            )
+        })?;
+
+        let mut raw = null_mut();
+        // SAFETY: writes one handle.
+        check("cudnnCreateConvolutionDescriptor", unsafe {
+            dnn::cudnnCreateConvolutionDescriptor(&mut raw)
+        })?;
+        let conv = ConvolutionDescriptor(raw);
+        let pads = vec![0i32; spec.rank];
+        let strides = ints(&spec.conv_strides)?;
+        let dilations = ints(&spec.dilations)?;
+        // SAFETY: the three arrays hold `rank` values each.
+        check("cudnnSetConvolutionNdDescriptor", unsafe {
+            dnn::cudnnSetConvolutionNdDescriptor(
+                conv.0,
+                spec.rank as i32,
+                pads.as_ptr(),
+                strides.as_ptr(),
+                dilations.as_ptr(),
+                dnn::cudnnConvolutionMode_t::CUDNN_CROSS_CORRELATION,
+                dnn::cudnnDataType_t::CUDNN_DATA_FLOAT,
+            )
+        })?;
+        // SAFETY: a live descriptor; groups was validated to fit an i32.
+        check("cudnnSetConvolutionGroupCount", unsafe {
+            dnn::cudnnSetConvolutionGroupCount(conv.0, spec.groups as i32)
+        })?;
+        let math = match spec.element {
+            ElementType::F32 => dnn::cudnnMathType_t::CUDNN_DEFAULT_MATH,
+            ElementType::F16 => dnn::cudnnMathType_t::CUDNN_TENSOR_OP_MATH,
+        };
+        // SAFETY: a live descriptor.
+        check("cudnnSetConvolutionMathType", unsafe {
+            dnn::cudnnSetConvolutionMathType(conv.0, math)
+        })?;
+
+        let bias = if spec.has_bias {
+            let mut dims = vec![1i32; spec.rank + 2];
+            dims[1] = ints(&spec.w_dims[..1])?[0];
+            let mut strides = vec![1i32; spec.rank + 2];
+            strides[0] = dims[1];
+            Some(TensorDescriptor::new(data_type, &dims, &strides)?)
+        } else {
+            None
+        };
+
+        let descriptors = ConvDescriptors {
+            x,
+            w,
+            conv,
+            y,
+            bias,
+            dims: spec.rank + 2,
+        };
+        let output = descriptors.output_dims()?;
+        if output != spec.y_dims {
+            return Err(CudaError::BadSpec(format!(
+                "y dims {:?} differ from the convolution's output dims {output:?}",
+                spec.y_dims
+            )));
+        }
+        Ok(descriptors)
+    }
+
+    /// The output dims N, K, spatial... as cuDNN computes them
+    /// (`cudnnGetConvolutionNdForwardOutputDim`).
+    pub fn output_dims(&self) -> Result<Vec<i64>, CudaError> {
+        let mut dims = vec![0i32; self.dims];
+        // SAFETY: live descriptors; `dims` holds `self.dims` values.
+        check("cudnnGetConvolutionNdForwardOutputDim", unsafe {
+            dnn::cudnnGetConvolutionNdForwardOutputDim(
+                self.conv.0,
+                self.x.0,
+                self.w.0,
+                self.dims as i32,
+                dims.as_mut_ptr(),
+            )
+        })?;
+        Ok(dims.into_iter().map(i64::from).collect())
+    }
+}
+
+/// A convolution ready to run: its descriptors and chosen algorithm.
+struct Plan {
+    descriptors: ConvDescriptors,
+    algorithm: dnn::cudnnConvolutionFwdAlgo_t,
+    workspace_bytes: usize,
+}
+
+/// A cuDNN handle on the default stream, with per-spec plans (descriptors,
+/// algorithm and workspace size, keyed by [`ConvSpec::plan_key`]) and a
+/// workspace buffer that grows to the largest size needed.
+pub struct Cudnn {
+    handle: dnn::cudnnHandle_t,
+    plans: HashMap<Vec<i64>, Plan>,
+    workspace: cu::CUdeviceptr,
+    workspace_bytes: usize,
+}
+
+// SAFETY: the handle and buffers are owned by this value and only used
+// through `&mut self`, i.e. never concurrently; the runtime keeps its
+// `Cudnn` behind a mutex.
+unsafe impl Send for Cudnn {}
+
+impl Cudnn {
+    /// Creates a handle for the current CUDA context (see
+    /// [`super::CudaRuntime::open`]), working on the default stream.
+    pub fn new() -> Result<Cudnn, CudaError> {
+        load_cudnn()?;
+        let mut handle = null_mut();
+        // SAFETY: writes one handle.
+        check("cudnnCreate", unsafe { dnn::cudnnCreate(&mut handle) })?;
+        let cudnn = Cudnn {
+            handle,
+            plans: HashMap::new(),
+            workspace: 0,
+            workspace_bytes: 0,
+        };
+        // SAFETY: a live handle; null is the default stream.
+        check("cudnnSetStream", unsafe {
+            dnn::cudnnSetStream(cudnn.handle, null_mut())
+        })?;
+        Ok(cudnn)
+    }
+
+    /// The algorithm and workspace size used for `spec`, chosen on first
+    /// use by `cudnnGetConvolutionForwardAlgorithm_v7` (the fastest
+    /// result whose status is success; the descriptor's math type is set
+    /// to that result's) and cached.
+    pub fn algorithm(
+        &mut self,
+        spec: &ConvSpec,
+    ) -> Result<(dnn::cudnnConvolutionFwdAlgo_t, usize), CudaError> {
+        let plan = self.plan(spec)?;
+        Ok((plan.algorithm, plan.workspace_bytes))
+    }
+
+    fn plan(&mut self, spec: &ConvSpec) -> Result<&Plan, CudaError> {
+        match self.plans.entry(spec.plan_key()) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => Ok(entry.insert(Self::choose(self.handle, spec)?)),
+        }
+    }
+
+    fn choose(handle: dnn::cudnnHandle_t, spec: &ConvSpec) -> Result<Plan, CudaError> {
+        let descriptors = ConvDescriptors::new(spec)?;
+        let empty = dnn::cudnnConvolutionFwdAlgoPerf_t {
+            algo: dnn::cudnnConvolutionFwdAlgo_t::CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+            status: dnn::cudnnStatus_t::CUDNN_STATUS_SUCCESS,
+            time: 0.0,
+            memory: 0,
+            determinism: dnn::cudnnDeterminism_t::CUDNN_NON_DETERMINISTIC,
+            mathType: dnn::cudnnMathType_t::CUDNN_DEFAULT_MATH,
+            reserved: [0; 3],
+        };
+        let mut results =
+            [empty; dnn::cudnnConvolutionFwdAlgo_t::CUDNN_CONVOLUTION_FWD_ALGO_COUNT as usize];
+        let mut returned = 0;
+        // SAFETY: live handle and descriptors; `results` holds the
+        // requested number of entries.
+        check("cudnnGetConvolutionForwardAlgorithm_v7", unsafe {
+            dnn::cudnnGetConvolutionForwardAlgorithm_v7(
+                handle,
+                descriptors.x.0,
+                descriptors.w.0,
+                descriptors.conv.0,
+                descriptors.y.0,
+                results.len() as i32,
+                &mut returned,
+                results.as_mut_ptr(),
+            )
+        })?;
+        let returned = usize::try_from(returned).unwrap_or(0).min(results.len());
+        let chosen = results[..returned]
+            .iter()
+            .find(|r| r.status == dnn::cudnnStatus_t::CUDNN_STATUS_SUCCESS)
+            .ok_or_else(|| CudaError::Cudnn {
+                function: "cudnnGetConvolutionForwardAlgorithm_v7",
+                status: "no algorithm supports this convolution".to_string(),
+            })?;
+        // SAFETY: a live descriptor.
+        check("cudnnSetConvolutionMathType", unsafe {
+            dnn::cudnnSetConvolutionMathType(descriptors.conv.0, chosen.mathType)
+        })?;
+        let mut bytes = 0;
+        // SAFETY: live handle and descriptors.
+        check("cudnnGetConvolutionForwardWorkspaceSize", unsafe {
+            dnn::cudnnGetConvolutionForwardWorkspaceSize(
+                handle,
+                descriptors.x.0,
+                descriptors.w.0,
+                descriptors.conv.0,
+                descriptors.y.0,
+                chosen.algo,
+                &mut bytes,
+            )
+        })?;
+        Ok(Plan {
+            descriptors,
+            algorithm: chosen.algo,
+            workspace_bytes: bytes.max(chosen.memory),
+        })
+    }
+
+    fn reserve_workspace(&mut self, bytes: usize) -> Result<(), CudaError> {
+        if bytes <= self.workspace_bytes {
+            return Ok(());
+        }
+        if self.workspace != 0 {
+            // SAFETY: our buffer; the work that used it was synchronized.
+            driver::check("cuMemFree", unsafe { cu::cuMemFree_v2(self.workspace) })?;
+            self.workspace = 0;
+            self.workspace_bytes = 0;
+        }
+        let mut buffer = 0;
+        // SAFETY: writes one device pointer.
+        driver::check("cuMemAlloc", unsafe {
+            cu::cuMemAlloc_v2(&mut buffer, bytes)
+        })?;
+        self.workspace = buffer;
+        self.workspace_bytes = bytes;
+        Ok(())
+    }
+
+    /// Runs `y = conv(x, w) (+ y if spec.accumulate)`, then adds `bias`
+    /// per output channel, on the default stream (asynchronously: the
+    /// caller synchronizes). Pointers address each tensor's first element
+    /// (the spec's offsets already applied).
+    ///
+    /// # Safety
+    ///
+    /// `x`, `w`, `y` and `bias` must be device-accessible addresses (device,
+    /// managed, or registered host memory) of at least
+    /// [`ConvSpec::x_bytes`], [`ConvSpec::w_bytes`], [`ConvSpec::y_bytes`]
+    /// and [`ConvSpec::bias_bytes`] bytes, aligned to the element size.
+    pub unsafe fn forward(
+        &mut self,
+        spec: &ConvSpec,
+        x: u64,
+        w: u64,
+        y: u64,
+        bias: Option<u64>,
+    ) -> Result<(), CudaError> {
+        if spec.has_bias != bias.is_some() {
+            return Err(CudaError::BadSpec(format!(
+                "the spec says {} bias, but {} bias pointer was given",
+                if spec.has_bias { "a" } else { "no" },
+                if bias.is_some() { "a" } else { "no" },
+            )));
+        }
+        let bytes = self.plan(spec)?.workspace_bytes;
+        self.reserve_workspace(bytes)?;
+        let (handle, workspace, workspace_bytes) =
+            (self.handle, self.workspace, self.workspace_bytes);
+        let plan = self.plan(spec)?;
+        let d = &plan.descriptors;
+        // Scaling factors are f32 for f32 and f16 data alike.
+        let one = 1.0f32;
+        let beta = if spec.accumulate { 1.0f32 } else { 0.0 };
+        let scale = |v: &f32| v as *const f32 as *const c_void;
+        // SAFETY: live handle and descriptors; the buffers are the caller's
+        // responsibility; the workspace holds at least the plan's bytes.
+        check("cudnnConvolutionForward", unsafe {
+            dnn::cudnnConvolutionForward(
+                handle,
+                scale(&one),
+                d.x.0,
+                x as *const c_void,
+                d.w.0,
+                w as *const c_void,
+                d.conv.0,
+                plan.algorithm,
+                workspace as *mut c_void,
+                workspace_bytes,
+                scale(&beta),
+                d.y.0,
+                y as *mut c_void,
+            )
+        })?;
+        if let (Some(bias), Some(bias_descriptor)) = (bias, &d.bias) {
+            // SAFETY: as above; the bias holds K elements.
+            check("cudnnAddTensor", unsafe {
+                dnn::cudnnAddTensor(
+                    handle,
+                    scale(&one),
+                    bias_descriptor.0,
+                    bias as *const c_void,
+                    scale(&one),
+                    d.y.0,
+                    y as *mut c_void,
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Cudnn {
+    fn drop(&mut self) {
+        self.plans.clear();
+        if self.workspace != 0 {
+            // SAFETY: our buffer, freed once.
+            unsafe { cu::cuMemFree_v2(self.workspace) };
+        }
+        // SAFETY: created by cudnnCreate, destroyed once.
+        unsafe { dnn::cudnnDestroy(self.handle) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::cuda::spec::tests::{grouped_3d, nhwc_3x3};
+
+    /// Whether cuDNN can be loaded; prints why not.
+    fn cudnn_or_skip() -> bool {
+        match load_cudnn() {
+            Ok(()) => true,
+            Err(error) => {
+                eprintln!("skipped: {error}");
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn nhwc_3x3_output_dims() {
+        if !cudnn_or_skip() {
+            return;
+        }
+        let descriptors = ConvDescriptors::new(&nhwc_3x3()).expect("valid NHWC convolution");
+        assert_eq!(descriptors.output_dims().expect("dims"), vec![1, 8, 14, 14]);
+        let mut no_bias = nhwc_3x3();
+        no_bias.has_bias = false;
+        no_bias.filter_format = super::super::spec::FilterFormat::Kcrs;
+        assert!(ConvDescriptors::new(&no_bias).is_ok());
+    }
+
+    #[test]
+    fn grouped_strided_3d_output_dims() {
+        if !cudnn_or_skip() {
+            return;
+        }
+        let descriptors = ConvDescriptors::new(&grouped_3d()).expect("valid 3-D convolution");
+        assert_eq!(
+            descriptors.output_dims().expect("dims"),
+            vec![2, 6, 4, 4, 4]
+        );
+    }
+
+    #[test]
+    fn filter_bigger_than_input_is_a_cudnn_error() {
+        if !cudnn_or_skip() {
+            return;
+        }
+        let mut spec = nhwc_3x3();
+        spec.w_dims = vec![8, 4, 18, 18];
+        match ConvDescriptors::new(&spec) {
+            Err(CudaError::Cudnn { function, status }) => {
+                assert_eq!(function, "cudnnGetConvolutionNdForwardOutputDim");
+                assert_eq!(status, "CUDNN_STATUS_BAD_PARAM");
+            }
+            Err(other) => panic!("expected a cuDNN error, got {other}"),
+            Ok(_) => panic!("expected a cuDNN error"),
+        }
+    }
+
+    #[test]
+    fn wrong_output_dims_are_a_bad_spec() {
+        if !cudnn_or_skip() {
+            return;
+        }
+        let mut spec = nhwc_3x3();
+        spec.y_dims = vec![1, 8, 15, 15];
+        match ConvDescriptors::new(&spec) {
+            Err(CudaError::BadSpec(message)) => {
+                assert!(message.contains("[1, 8, 14, 14]"), "{message}")
+            }
+            Err(other) => panic!("expected a bad spec, got {other}"),
+            Ok(_) => panic!("expected a bad spec"),
+        }
+        let mut spec = nhwc_3x3();
+        spec.x_strides.pop();
+        assert!(matches!(
+            ConvDescriptors::new(&spec),
+            Err(CudaError::BadSpec(_))
+        ));
+    }
+
+    #[test]
+    fn handle_without_gpu_is_an_error() {
+        if !cudnn_or_skip() {
+            return;
+        }
+        // SAFETY: only probes whether the driver library can be opened.
+        if unsafe { cu::is_culib_present() } {
+            eprintln!("skipped: a CUDA driver is present");
+            return;
+        }
+        match Cudnn::new() {
+            Err(CudaError::Cudnn { function, .. }) => assert_eq!(function, "cudnnCreate"),
+            Err(other) => panic!("expected cudnnCreate to fail, got {other}"),
+            Ok(_) => panic!("cudnnCreate succeeded without a driver"),
+        }
+    }
+
+    #[test]
+    fn bad_explicit_path_is_reported() {
+        let error =
+            load_from(Some(OsStr::new("/nonexistent/libcudnn.so.9"))).expect_err("no such file");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("libcudnn.so.9 not found; install cuDNN 9 or set CHLAST_CUDNN_LIB"),
+            "{message}"
+        );
+        assert!(message.contains("/nonexistent/libcudnn.so.9"), "{message}");
+    }
+}

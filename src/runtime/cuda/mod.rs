@@ -1,0 +1,228 @@
+//! The CUDA target's runtime: what the host code of a program lowered for
+//! NVIDIA GPUs calls while it runs in MLIR's ExecutionEngine.
+//!
+//! The lowering (`--chlast-lower-to-cuda`) produces LLVM-dialect host code
+//! that calls
+//!
+//! - MLIR's GPU runtime ABI, `mgpu*` functions, emitted by `gpu-to-llvm` and
+//!   by the translation of `gpu.binary` (PTX text, `format = isa`, JIT
+//!   compiled by the driver when the module is loaded);
+//! - `_mlir_memref_to_llvm_alloc` and friends
+//!   (`finalize-memref-to-llvm{use-generic-functions}`): every host
+//!   allocation is CUDA managed memory, so kernels, cuDNN and the host all
+//!   read and write the same buffers;
+//! - `chlast_cudnn_conv`, one call per convolution handed to cuDNN, with a
+//!   [`spec::ConvSpec`] describing it.
+//!
+//! Nothing here is linked against CUDA: [`cudarc`] loads `libcuda.so.1`
+//! and `libcudnn.so.9` at run time, so building (and every test) works
+//! without CUDA. Before the first call into a library, its presence is
+//! checked and a [`CudaError`] returned instead of cudarc's panic.
+//!
+//! cuDNN 9 is looked up as follows: if `CHLAST_CUDNN_LIB` is set, that file
+//! is loaded first (globally, by its full path; the sub-libraries next to it
+//! are found through its `$ORIGIN` rpath), and cudarc's later load by name
+//! resolves to it; otherwise the dynamic loader's usual search applies
+//! (`LD_LIBRARY_PATH`, `ldconfig`'s cache), e.g.
+//! `LD_LIBRARY_PATH=/opt/chlast-cuda/nvidia/cudnn/lib` for the pip wheel's
+//! layout. A `libcudnn.so` (unversioned) on the loader's path is tried
+//! before `libcudnn.so.9` by cudarc; when it is another library than
+//! `CHLAST_CUDNN_LIB`, or not cuDNN 9, loading fails with a clear error.
+//!
+//! Use:
+//!
+//! 1. [`CudaRuntime::open`] initializes the driver and makes device 0's
+//!    primary context current (errors: no driver, no device);
+//! 2. [`CudaRuntime::symbols`] gives every entry point's name and address,
+//!    to register into the ExecutionEngine (`mlirExecutionEngineRegisterSymbol`)
+//!    before the module's constructors run (they load the PTX);
+//! 3. inputs and outputs go in [`CudaRuntime::alloc_managed`] buffers;
+//! 4. after each call into the compiled code, [`CudaRuntime::synchronize`]
+//!    and [`take_error`]: the entry points cannot return errors through the
+//!    C ABI, so they record the first one instead.
+//!
+//! Modules: [`spec`] (the convolution description), [`cudnn`] (descriptors,
+//! algorithm choice and execution), [`driver`] (the C entry points and the
+//! global state).
+
+pub mod cudnn;
+pub mod driver;
+pub mod spec;
+
+use std::ffi::c_void;
+
+pub use driver::{symbols, take_error};
+pub use spec::ConvSpec;
+
+/// Environment variable naming the full path of `libcudnn.so.9`.
+pub const CUDNN_LIB_ENV: &str = "CHLAST_CUDNN_LIB";
+
+/// What can go wrong in the CUDA runtime; each message can be printed as
+/// `chlast-run: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CudaError {
+    /// `libcuda.so.1` cannot be loaded.
+    #[error(
+        "no CUDA driver: libcuda.so.1 not found; the CUDA target needs an NVIDIA GPU and driver"
+    )]
+    DriverNotFound,
+    /// The driver loads but reports no device.
+    #[error("no CUDA device: the driver found no GPU (cuDeviceGetCount returned 0)")]
+    NoDevice,
+    /// `mgpuSetDefaultDevice` named a device that does not exist, or came
+    /// after another device was opened.
+    #[error("CUDA device {requested} cannot be used: {reason}")]
+    BadDevice {
+        /// The ordinal asked for.
+        requested: i32,
+        /// Why not.
+        reason: String,
+    },
+    /// `libcudnn.so.9` cannot be loaded.
+    #[error(
+        "libcudnn.so.9 not found; install cuDNN 9 or set CHLAST_CUDNN_LIB{}",
+        detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    CudnnNotFound {
+        /// More about the failure, e.g. the loader's message for the path
+        /// in `CHLAST_CUDNN_LIB`.
+        detail: Option<String>,
+    },
+    /// The cuDNN found is not version 9.
+    #[error(
+        "cuDNN {found} was loaded, but cuDNN 9 is needed; install cuDNN 9 or set CHLAST_CUDNN_LIB"
+    )]
+    CudnnVersion {
+        /// The version, `major.minor.patch`.
+        found: String,
+    },
+    /// A CUDA driver call failed.
+    #[error("CUDA driver call {function} failed with {status}")]
+    Driver {
+        /// The driver function, e.g. `cuMemAllocManaged`.
+        function: &'static str,
+        /// The status name, e.g. `CUDA_ERROR_OUT_OF_MEMORY`.
+        status: String,
+    },
+    /// The driver could not JIT-compile the program's PTX.
+    #[error(
+        "the CUDA driver could not compile the PTX kernels ({status}){}",
+        log_suffix(log)
+    )]
+    Jit {
+        /// The status name of `cuModuleLoadDataEx`.
+        status: String,
+        /// The JIT's error log.
+        log: String,
+    },
+    /// A cuDNN call failed.
+    #[error("cuDNN call {function} failed with {status}")]
+    Cudnn {
+        /// The cuDNN function, e.g. `cudnnConvolutionForward`.
+        function: &'static str,
+        /// The status name, e.g. `CUDNN_STATUS_BAD_PARAM`.
+        status: String,
+    },
+    /// A convolution spec is malformed or inconsistent.
+    #[error("bad cuDNN convolution spec: {0}")]
+    BadSpec(String),
+    /// An entry point got an argument it cannot use.
+    #[error("{function}: {message}")]
+    BadArgument {
+        /// The entry point, e.g. `mgpuLaunchKernel`.
+        function: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A panic was caught at the C ABI boundary (a bug, or cudarc failing to
+    /// find a symbol in the loaded library).
+    #[error("internal error in {function}: {message}")]
+    Panic {
+        /// The entry point.
+        function: &'static str,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+fn log_suffix(log: &str) -> String {
+    let log = log.trim();
+    if log.is_empty() {
+        String::new()
+    } else {
+        format!(":\n{log}")
+    }
+}
+
+/// The opened CUDA device: device 0 (or the one chosen by
+/// `mgpuSetDefaultDevice` before the first use), its primary context
+/// current on the calling thread. Every entry point makes that context
+/// current on its own thread, so the runner may call from any thread.
+#[derive(Debug, Clone)]
+pub struct CudaRuntime {
+    ordinal: i32,
+    name: String,
+}
+
+impl CudaRuntime {
+    /// Loads the driver, initializes it, and makes the default device's
+    /// primary context current. Repeated calls share one context.
+    pub fn open() -> Result<CudaRuntime, CudaError> {
+        let context = driver::context()?;
+        Ok(CudaRuntime {
+            ordinal: context.ordinal,
+            name: context.name.clone(),
+        })
+    }
+
+    /// The device's ordinal.
+    pub fn ordinal(&self) -> i32 {
+        self.ordinal
+    }
+
+    /// The device's name, e.g. `NVIDIA A100-SXM4-40GB`.
+    pub fn device_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every entry point the compiled host code may call, by the symbol
+    /// name it uses; see [`driver::symbols`].
+    pub fn symbols(&self) -> Vec<(&'static str, *mut c_void)> {
+        driver::symbols()
+    }
+
+    /// Allocates `bytes` (at least 1) of managed memory, readable and
+    /// writable by the host and the device, aligned to 256 bytes.
+    pub fn alloc_managed(&self, bytes: usize) -> Result<*mut u8, CudaError> {
+        driver::alloc_managed(bytes)
+    }
+
+    /// Frees a buffer from [`CudaRuntime::alloc_managed`] (null is
+    /// ignored).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`CudaRuntime::alloc_managed`] (or the memref
+    /// allocation hooks), not be freed yet, and not be in use by the device.
+    pub unsafe fn free(&self, ptr: *mut u8) -> Result<(), CudaError> {
+        // SAFETY: forwarded to the caller.
+        unsafe { driver::free(ptr) }
+    }
+
+    /// Waits for all work on the device, then reports the first error
+    /// recorded by an entry point since the last [`take_error`], if any.
+    pub fn synchronize(&self) -> Result<(), CudaError> {
+        driver::synchronize()?;
+        match take_error() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Unregisters all host memory registered by
+    /// `mgpuMemHostRegisterMemRef`; call it before dropping the
+    /// ExecutionEngine whose constants were registered.
+    pub fn release_host_registrations(&self) -> Result<(), CudaError> {
+        driver::release_host_registrations()
+    }
+}

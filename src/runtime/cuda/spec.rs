@@ -1,0 +1,509 @@
+//! The description of one cuDNN convolution, as the compiler emits it: a
+//! constant array of [`SPEC_LEN`] `i64` values (`--chlast-convs-to-cudnn`,
+//! `dialects/chlast/lib/ConvsToCudnn.cpp`) whose address is passed to
+//! `chlast_cudnn_conv`.
+//!
+//! Layout (unused entries are 0):
+//!
+//! | index | meaning |
+//! | --- | --- |
+//! | 0 | version, [`SPEC_VERSION`] |
+//! | 1 | element type: 0 = f32, 1 = f16 (the compute type is always f32) |
+//! | 2 | spatial rank k, 2 or 3; tensors have k + 2 dims |
+//! | 3 | groups |
+//! | 4 | flags: bit 0 = bias (a K-element vector added per output channel), bit 1 = accumulate (y = conv + y) |
+//! | 5 | filter format: 0 = KCRS (cuDNN's NCHW), 1 = KRSC (cuDNN's NHWC) |
+//! | 6..11 | x dims in cuDNN's logical order N, C, spatial... (k + 2 used) |
+//! | 11..16 | x strides in elements, same order |
+//! | 16..21 | w dims K, C/groups, spatial... |
+//! | 21..26 | y dims N, K, spatial... |
+//! | 26..31 | y strides in elements |
+//! | 31..34 | convolution strides (k used) |
+//! | 34..37 | dilations (k used) |
+//! | 37, 38, 39 | x, w, y offsets in elements, added to the base pointers |
+//!
+//! Padding is always 0: pads are explicit ops before the convolution.
+
+use super::CudaError;
+
+/// Number of `i64` values in an encoded spec.
+pub const SPEC_LEN: usize = 40;
+/// The only spec version this runtime reads.
+pub const SPEC_VERSION: i64 = 1;
+
+/// Flag bit: a bias vector is added per output channel.
+pub const FLAG_BIAS: i64 = 1;
+/// Flag bit: the convolution is added to y's previous contents.
+pub const FLAG_ACCUMULATE: i64 = 2;
+
+const VERSION: usize = 0;
+const ELEMENT: usize = 1;
+const RANK: usize = 2;
+const GROUPS: usize = 3;
+const FLAGS: usize = 4;
+const FILTER_FORMAT: usize = 5;
+const X_DIMS: usize = 6;
+const X_STRIDES: usize = 11;
+const W_DIMS: usize = 16;
+const Y_DIMS: usize = 21;
+const Y_STRIDES: usize = 26;
+const CONV_STRIDES: usize = 31;
+const DILATIONS: usize = 34;
+const X_OFFSET: usize = 37;
+const W_OFFSET: usize = 38;
+const Y_OFFSET: usize = 39;
+/// Room for dims and strides of tensors (at most 5 dims).
+const TENSOR_SLOTS: usize = 5;
+/// Room for per-spatial-dimension values (at most 3).
+const SPATIAL_SLOTS: usize = 3;
+
+/// Element type of x, w, y and the bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ElementType {
+    /// 32-bit float.
+    F32,
+    /// 16-bit float (computed in f32).
+    F16,
+}
+
+impl ElementType {
+    /// Bytes per element.
+    pub fn size_bytes(self) -> usize {
+        match self {
+            ElementType::F32 => 4,
+            ElementType::F16 => 2,
+        }
+    }
+
+    fn code(self) -> i64 {
+        match self {
+            ElementType::F32 => 0,
+            ElementType::F16 => 1,
+        }
+    }
+}
+
+/// Memory order of the filter; its dims are always given as K, C/groups,
+/// spatial...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FilterFormat {
+    /// K, C, spatial... row-major (cuDNN's `CUDNN_TENSOR_NCHW`).
+    Kcrs,
+    /// K, spatial..., C row-major (cuDNN's `CUDNN_TENSOR_NHWC`).
+    Krsc,
+}
+
+impl FilterFormat {
+    fn code(self) -> i64 {
+        match self {
+            FilterFormat::Kcrs => 0,
+            FilterFormat::Krsc => 1,
+        }
+    }
+}
+
+/// A decoded convolution spec. [`ConvSpec::decode`] validates it; a spec
+/// built by hand can be checked with [`ConvSpec::validate`] (cuDNN
+/// descriptors are only built from valid specs).
+///
+/// Every vector holds `rank + 2` (tensors) or `rank` (strides, dilations)
+/// values in cuDNN's logical order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConvSpec {
+    /// Element type of all tensors.
+    pub element: ElementType,
+    /// Spatial rank, 2 or 3.
+    pub rank: usize,
+    /// Number of groups; divides C and K.
+    pub groups: i64,
+    /// Whether a K-element bias is added per output channel.
+    pub has_bias: bool,
+    /// Whether the result is added to y (beta = 1) instead of replacing it.
+    pub accumulate: bool,
+    /// Memory order of the filter.
+    pub filter_format: FilterFormat,
+    /// x dims N, C, spatial...
+    pub x_dims: Vec<i64>,
+    /// x strides in elements, same order.
+    pub x_strides: Vec<i64>,
+    /// Filter dims K, C/groups, spatial...
+    pub w_dims: Vec<i64>,
+    /// y dims N, K, spatial...
+    pub y_dims: Vec<i64>,
+    /// y strides in elements, same order.
+    pub y_strides: Vec<i64>,
+    /// Convolution strides, one per spatial dim.
+    pub conv_strides: Vec<i64>,
+    /// Dilations, one per spatial dim.
+    pub dilations: Vec<i64>,
+    /// Elements between x's base pointer and its first element.
+    pub x_offset: i64,
+    /// Elements between w's base pointer and its first element.
+    pub w_offset: i64,
+    /// Elements between y's base pointer and its first element.
+    pub y_offset: i64,
+}
+
+impl ConvSpec {
+    /// Decodes and validates an encoded spec (see the module docs).
+    pub fn decode(words: &[i64]) -> Result<ConvSpec, CudaError> {
+        if words.len() != SPEC_LEN {
+            return Err(bad(format!("{} values, expected {SPEC_LEN}", words.len())));
+        }
+        if words[VERSION] != SPEC_VERSION {
+            return Err(bad(format!(
+                "version {}, this runtime reads version {SPEC_VERSION}",
+                words[VERSION]
+            )));
+        }
+        let element = match words[ELEMENT] {
+            0 => ElementType::F32,
+            1 => ElementType::F16,
+            other => return Err(bad(format!("element type {other} (0 = f32, 1 = f16)"))),
+        };
+        let rank = match words[RANK] {
+            2 => 2,
+            3 => 3,
+            other => return Err(bad(format!("spatial rank {other}, expected 2 or 3"))),
+        };
+        let flags = words[FLAGS];
+        if flags & !(FLAG_BIAS | FLAG_ACCUMULATE) != 0 {
+            return Err(bad(format!("unknown flags {flags:#x}")));
+        }
+        let filter_format = match words[FILTER_FORMAT] {
+            0 => FilterFormat::Kcrs,
+            1 => FilterFormat::Krsc,
+            other => {
+                return Err(bad(format!("filter format {other} (0 = KCRS, 1 = KRSC)")));
+            }
+        };
+        // Unused slots must be 0, so that a spec has a single encoding.
+        let used = [
+            (X_DIMS, TENSOR_SLOTS, rank + 2),
+            (X_STRIDES, TENSOR_SLOTS, rank + 2),
+            (W_DIMS, TENSOR_SLOTS, rank + 2),
+            (Y_DIMS, TENSOR_SLOTS, rank + 2),
+            (Y_STRIDES, TENSOR_SLOTS, rank + 2),
+            (CONV_STRIDES, SPATIAL_SLOTS, rank),
+            (DILATIONS, SPATIAL_SLOTS, rank),
+        ];
+        for (start, slots, count) in used {
+            if let Some(i) = (start + count..start + slots).find(|&i| words[i] != 0) {
+                return Err(bad(format!(
+                    "entry {i} is {} but unused for spatial rank {rank}",
+                    words[i]
+                )));
+            }
+        }
+        let take = |start: usize, count: usize| words[start..start + count].to_vec();
+        let spec = ConvSpec {
+            element,
+            rank,
+            groups: words[GROUPS],
+            has_bias: flags & FLAG_BIAS != 0,
+            accumulate: flags & FLAG_ACCUMULATE != 0,
+            filter_format,
+            x_dims: take(X_DIMS, rank + 2),
+            x_strides: take(X_STRIDES, rank + 2),
+            w_dims: take(W_DIMS, rank + 2),
+            y_dims: take(Y_DIMS, rank + 2),
+            y_strides: take(Y_STRIDES, rank + 2),
+            conv_strides: take(CONV_STRIDES, rank),
+            dilations: take(DILATIONS, rank),
+            x_offset: words[X_OFFSET],
+            w_offset: words[W_OFFSET],
+            y_offset: words[Y_OFFSET],
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Encodes the spec as the compiler does; `decode(&s.encode()) == s`
+    /// for every valid spec.
+    pub fn encode(&self) -> Vec<i64> {
+        let mut words = vec![0; SPEC_LEN];
+        words[VERSION] = SPEC_VERSION;
+        words[ELEMENT] = self.element.code();
+        words[RANK] = self.rank as i64;
+        words[GROUPS] = self.groups;
+        words[FLAGS] = if self.has_bias { FLAG_BIAS } else { 0 }
+            | if self.accumulate { FLAG_ACCUMULATE } else { 0 };
+        words[FILTER_FORMAT] = self.filter_format.code();
+        let mut put = |start: usize, slots: usize, values: &[i64]| {
+            for (i, &v) in values.iter().take(slots).enumerate() {
+                words[start + i] = v;
+            }
+        };
+        put(X_DIMS, TENSOR_SLOTS, &self.x_dims);
+        put(X_STRIDES, TENSOR_SLOTS, &self.x_strides);
+        put(W_DIMS, TENSOR_SLOTS, &self.w_dims);
+        put(Y_DIMS, TENSOR_SLOTS, &self.y_dims);
+        put(Y_STRIDES, TENSOR_SLOTS, &self.y_strides);
+        put(CONV_STRIDES, SPATIAL_SLOTS, &self.conv_strides);
+        put(DILATIONS, SPATIAL_SLOTS, &self.dilations);
+        words[X_OFFSET] = self.x_offset;
+        words[W_OFFSET] = self.w_offset;
+        words[Y_OFFSET] = self.y_offset;
+        words
+    }
+
+    /// Checks what cuDNN's descriptors need to be built safely: rank 2 or
+    /// 3, vector lengths, positive dims, strides and dilations that fit in
+    /// an `i32`, non-negative offsets, groups dividing C and K, matching N
+    /// and K, and the filter's C equal to C/groups. Whether the output
+    /// dims are right is left to cuDNN (see
+    /// [`super::cudnn::ConvDescriptors::new`]).
+    pub fn validate(&self) -> Result<(), CudaError> {
+        if self.rank != 2 && self.rank != 3 {
+            return Err(bad(format!("spatial rank {}, expected 2 or 3", self.rank)));
+        }
+        let dims = self.rank + 2;
+        let vectors: [(&str, &[i64], usize); 7] = [
+            ("x dims", &self.x_dims, dims),
+            ("x strides", &self.x_strides, dims),
+            ("w dims", &self.w_dims, dims),
+            ("y dims", &self.y_dims, dims),
+            ("y strides", &self.y_strides, dims),
+            ("convolution strides", &self.conv_strides, self.rank),
+            ("dilations", &self.dilations, self.rank),
+        ];
+        for (name, values, expected) in vectors {
+            if values.len() != expected {
+                return Err(bad(format!(
+                    "{name} have {} values, expected {expected} for spatial rank {}",
+                    values.len(),
+                    self.rank
+                )));
+            }
+            if let Some(v) = values.iter().find(|&&v| v <= 0 || v > i64::from(i32::MAX)) {
+                return Err(bad(format!(
+                    "{name} {values:?}: {v} is not a positive 32-bit value"
+                )));
+            }
+        }
+        for (name, offset) in [
+            ("x", self.x_offset),
+            ("w", self.w_offset),
+            ("y", self.y_offset),
+        ] {
+            if offset < 0 {
+                return Err(bad(format!("negative {name} offset {offset}")));
+            }
+        }
+        let (channels, filters) = (self.x_dims[1], self.w_dims[0]);
+        if self.groups <= 0 || self.groups > i64::from(i32::MAX) {
+            return Err(bad(format!("{} groups", self.groups)));
+        }
+        if channels % self.groups != 0 || filters % self.groups != 0 {
+            return Err(bad(format!(
+                "{} groups do not divide C = {channels} and K = {filters}",
+                self.groups
+            )));
+        }
+        if self.w_dims[1] != channels / self.groups {
+            return Err(bad(format!(
+                "filter has {} input channels, expected C/groups = {}",
+                self.w_dims[1],
+                channels / self.groups
+            )));
+        }
+        if self.x_dims[0] != self.y_dims[0] {
+            return Err(bad(format!(
+                "batch sizes differ: x has {}, y has {}",
+                self.x_dims[0], self.y_dims[0]
+            )));
+        }
+        if self.y_dims[1] != filters {
+            return Err(bad(format!(
+                "y has {} channels, the filter has K = {filters}",
+                self.y_dims[1]
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether x and y are channels-last (their channel stride is 1).
+    pub fn is_channels_last(&self) -> bool {
+        self.x_strides.get(1) == Some(&1) && self.y_strides.get(1) == Some(&1)
+    }
+
+    /// Bytes spanned by x from its first element.
+    pub fn x_bytes(&self) -> usize {
+        span(&self.x_dims, &self.x_strides) * self.element.size_bytes()
+    }
+
+    /// Bytes of the (dense) filter.
+    pub fn w_bytes(&self) -> usize {
+        self.w_dims
+            .iter()
+            .map(|&d| d.max(0) as usize)
+            .product::<usize>()
+            * self.element.size_bytes()
+    }
+
+    /// Bytes spanned by y from its first element.
+    pub fn y_bytes(&self) -> usize {
+        span(&self.y_dims, &self.y_strides) * self.element.size_bytes()
+    }
+
+    /// Bytes of the bias vector (K elements), 0 without bias.
+    pub fn bias_bytes(&self) -> usize {
+        if self.has_bias {
+            self.w_dims.first().map_or(0, |&k| k.max(0) as usize) * self.element.size_bytes()
+        } else {
+            0
+        }
+    }
+
+    /// The encoding without offsets: specs with equal keys share cuDNN
+    /// descriptors and algorithm choices.
+    pub fn plan_key(&self) -> Vec<i64> {
+        let mut key = self.encode();
+        key[X_OFFSET] = 0;
+        key[W_OFFSET] = 0;
+        key[Y_OFFSET] = 0;
+        key
+    }
+}
+
+/// Elements from the first to one past the last element of a strided
+/// tensor (0 when a dim is 0).
+fn span(dims: &[i64], strides: &[i64]) -> usize {
+    if dims.iter().any(|&d| d <= 0) {
+        return 0;
+    }
+    1 + dims
+        .iter()
+        .zip(strides)
+        .map(|(&d, &s)| (d as usize - 1) * s.max(0) as usize)
+        .sum::<usize>()
+}
+
+fn bad(message: String) -> CudaError {
+    CudaError::BadSpec(message)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// 1x4x16x16 NHWC input, 8 3x3 KRSC filters, stride 1: 1x8x14x14 NHWC.
+    pub(crate) fn nhwc_3x3() -> ConvSpec {
+        ConvSpec {
+            element: ElementType::F32,
+            rank: 2,
+            groups: 1,
+            has_bias: true,
+            accumulate: false,
+            filter_format: FilterFormat::Krsc,
+            x_dims: vec![1, 4, 16, 16],
+            x_strides: vec![16 * 16 * 4, 1, 16 * 4, 4],
+            w_dims: vec![8, 4, 3, 3],
+            y_dims: vec![1, 8, 14, 14],
+            y_strides: vec![14 * 14 * 8, 1, 14 * 8, 8],
+            conv_strides: vec![1, 1],
+            dilations: vec![1, 1],
+            x_offset: 0,
+            w_offset: 0,
+            y_offset: 0,
+        }
+    }
+
+    /// 3-D, 2 groups, stride 2, dilation (1, 2, 1), NCDHW f16 with offsets:
+    /// 2x4x9x11x10 -> 2x6x4x4x4.
+    pub(crate) fn grouped_3d() -> ConvSpec {
+        ConvSpec {
+            element: ElementType::F16,
+            rank: 3,
+            groups: 2,
+            has_bias: false,
+            accumulate: true,
+            filter_format: FilterFormat::Kcrs,
+            x_dims: vec![2, 4, 9, 11, 10],
+            x_strides: vec![4 * 9 * 11 * 10, 9 * 11 * 10, 11 * 10, 10, 1],
+            w_dims: vec![6, 2, 3, 3, 3],
+            y_dims: vec![2, 6, 4, 4, 4],
+            y_strides: vec![6 * 64, 64, 16, 4, 1],
+            conv_strides: vec![2, 2, 2],
+            dilations: vec![1, 2, 1],
+            x_offset: 7,
+            w_offset: 0,
+            y_offset: 128,
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        for spec in [nhwc_3x3(), grouped_3d()] {
+            let words = spec.encode();
+            assert_eq!(words.len(), SPEC_LEN);
+            assert_eq!(ConvSpec::decode(&words).expect("valid spec"), spec);
+            assert_eq!(ConvSpec::decode(&words).expect("valid").encode(), words);
+        }
+        let words = nhwc_3x3().encode();
+        assert_eq!(&words[..6], &[1, 0, 2, 1, FLAG_BIAS, 1]);
+        assert_eq!(&words[6..11], &[1, 4, 16, 16, 0]);
+        assert_eq!(&words[31..37], &[1, 1, 0, 1, 1, 0]);
+        let words = grouped_3d().encode();
+        assert_eq!(words[4], FLAG_ACCUMULATE);
+        assert_eq!(&words[37..], &[7, 0, 128]);
+    }
+
+    #[test]
+    fn helpers() {
+        let spec = nhwc_3x3();
+        assert!(spec.is_channels_last());
+        assert!(!grouped_3d().is_channels_last());
+        assert_eq!(spec.x_bytes(), 1024 * 4);
+        assert_eq!(spec.w_bytes(), 8 * 4 * 9 * 4);
+        assert_eq!(spec.y_bytes(), 8 * 14 * 14 * 4);
+        assert_eq!(spec.bias_bytes(), 8 * 4);
+        let spec = grouped_3d();
+        assert_eq!(spec.y_bytes(), 2 * 6 * 64 * 2);
+        assert_eq!(spec.bias_bytes(), 0);
+        let mut moved = spec.clone();
+        moved.x_offset = 0;
+        moved.y_offset = 3;
+        assert_eq!(moved.plan_key(), spec.plan_key());
+    }
+
+    fn decode_error(edit: impl FnOnce(&mut Vec<i64>)) -> String {
+        let mut words = nhwc_3x3().encode();
+        edit(&mut words);
+        match ConvSpec::decode(&words) {
+            Err(CudaError::BadSpec(message)) => message,
+            other => panic!("expected a bad spec, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validation() {
+        assert!(decode_error(|w| w.truncate(39)).contains("39 values"));
+        assert!(decode_error(|w| w.push(0)).contains("41 values"));
+        assert!(decode_error(|w| w[0] = 2).contains("version 2"));
+        assert!(decode_error(|w| w[1] = 5).contains("element type 5"));
+        assert!(decode_error(|w| w[2] = 1).contains("spatial rank 1"));
+        assert!(decode_error(|w| w[2] = 4).contains("spatial rank 4"));
+        assert!(decode_error(|w| w[4] = 4).contains("unknown flags"));
+        assert!(decode_error(|w| w[5] = 2).contains("filter format 2"));
+        assert!(decode_error(|w| w[10] = 3).contains("entry 10"));
+        assert!(decode_error(|w| w[33] = 1).contains("entry 33"));
+        assert!(decode_error(|w| w[8] = 0).contains("x dims"));
+        assert!(decode_error(|w| w[12] = -1).contains("x strides"));
+        assert!(decode_error(|w| w[19] = 1 << 40).contains("w dims"));
+        assert!(decode_error(|w| w[31] = 0).contains("convolution strides"));
+        assert!(decode_error(|w| w[34] = 0).contains("dilations"));
+        assert!(decode_error(|w| w[37] = -4).contains("negative x offset"));
+        assert!(decode_error(|w| w[3] = 0).contains("0 groups"));
+        assert!(decode_error(|w| w[3] = 3).contains("do not divide"));
+        // 2 groups divide C = 4 and K = 8, but the filter has 4 channels.
+        assert!(decode_error(|w| w[3] = 2).contains("C/groups = 2"));
+        assert!(decode_error(|w| w[21] = 2).contains("batch sizes differ"));
+        assert!(decode_error(|w| w[22] = 6).contains("K = 8"));
+        let mut spec = nhwc_3x3();
+        spec.dilations.pop();
+        assert!(matches!(spec.validate(), Err(CudaError::BadSpec(m)) if m.contains("dilations")));
+        let message = CudaError::BadSpec("x".into()).to_string();
+        assert_eq!(message, "bad cuDNN convolution spec: x");
+    }
+}

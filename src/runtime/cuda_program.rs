@@ -1,0 +1,397 @@
+//! The CUDA target: lower a function with `chlast-lower-to-cuda`, inspect
+//! what came out (PTX modules, cuDNN conv specs, statistics), and run it on
+//! a GPU through [`super::cuda`].
+//!
+//! Lowering and inspection need no GPU and no CUDA installation; running
+//! needs an NVIDIA driver (`libcuda.so.1`) and cuDNN 9 (`libcudnn.so.9`).
+//!
+//! ```no_run
+//! use chlast::runtime::{self, cuda_program::{CudaOptions, LoweredCuda}};
+//! let context = runtime::create_context();
+//! let module = runtime::cpu::parse_file(&context, "model.mlir".as_ref())?;
+//! let lowered = LoweredCuda::lower(&context, &module, "model.mlir", &CudaOptions::default())?;
+//! for ptx in lowered.ptx_modules() {
+//!     println!("{}: {} bytes of PTX", ptx.name, ptx.text.len());
+//! }
+//! # Ok::<(), runtime::RuntimeError>(())
+//! ```
+
+use super::{
+    RuntimeError,
+    cpu::Timings,
+    cuda::{self, CudaRuntime},
+    diagnostics,
+    engine::Engine,
+    entry::{self, Signature},
+    lowering,
+    memref::{self, Descriptor},
+    tensor::Tensor,
+};
+use melior::{
+    Context,
+    ir::{
+        Module,
+        operation::{OperationLike, WalkOrder, WalkResult},
+    },
+    pass::PassManager,
+};
+use mlir_sys::*;
+use std::time::Instant;
+
+/// How to lower for CUDA.
+#[derive(Debug, Clone)]
+pub struct CudaOptions {
+    /// The function to lower and run; `None` picks the only public one.
+    pub entry: Option<String>,
+    /// GPU architecture (`sm_80`, `sm_86`, `sm_89`, `sm_90`, ...).
+    pub chip: String,
+    /// Where `chlast-lower-to-cuda` writes its JSON statistics (`-` for
+    /// stderr), if anywhere.
+    pub stats: Option<String>,
+}
+
+impl Default for CudaOptions {
+    fn default() -> Self {
+        CudaOptions {
+            entry: None,
+            chip: "sm_80".to_string(),
+            stats: None,
+        }
+    }
+}
+
+impl CudaOptions {
+    /// The `chlast-lower-to-cuda{...}` pipeline element for these options.
+    pub fn pipeline_element(&self) -> String {
+        let mut options = format!("chip={}", self.chip);
+        if let Some(stats) = &self.stats {
+            options.push_str(&format!(" stats={stats}"));
+        }
+        format!("chlast-lower-to-cuda{{{options}}}")
+    }
+}
+
+/// The PTX text of one `gpu.binary` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PtxModule {
+    /// The `gpu.binary` symbol (one per outlined kernel module).
+    pub name: String,
+    /// PTX assembly, as `ptxas` takes it.
+    pub text: String,
+}
+
+/// One `chlast_cudnn_conv` call site's descriptor spec (see
+/// `src/runtime/cuda/spec.rs` for the layout).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvSite {
+    /// The spec global's symbol.
+    pub name: String,
+    /// The 40 values.
+    pub spec: Vec<i64>,
+}
+
+/// A module lowered by `chlast-lower-to-cuda`: LLVM-dialect host code with
+/// `gpu.binary` PTX objects.
+pub struct LoweredCuda<'c> {
+    context: &'c Context,
+    module: Module<'c>,
+    entry: String,
+    signature: Signature,
+}
+
+impl<'c> LoweredCuda<'c> {
+    /// Lowers the function `options.entry` of `module` (left unchanged: the
+    /// lowering works on a clone). `source_name` names the module in errors.
+    pub fn lower(
+        context: &'c Context,
+        module: &Module<'c>,
+        source_name: &str,
+        options: &CudaOptions,
+    ) -> Result<Self, RuntimeError> {
+        let entry = entry::select_entry(module, options.entry.as_deref(), source_name)?;
+        let mut module = super::cpu::clone_module(module);
+        lowering::materialize_if_encoded(context, &mut module)?;
+        let signature = entry::signature(&module, &entry)?;
+        lowering::prepare_entry(context, &module, &entry);
+        let manager = PassManager::new(context);
+        melior::utility::parse_pass_pipeline(
+            manager.as_operation_pass_manager(),
+            &format!("builtin.module({})", options.pipeline_element()),
+        )
+        .map_err(|error| RuntimeError::Pipeline {
+            stage: "building the CUDA pipeline",
+            messages: vec![error.to_string()],
+        })?;
+        let (result, messages) = diagnostics::capture(context, || manager.run(&mut module));
+        if result.is_err() {
+            return Err(RuntimeError::Pipeline {
+                stage: "lowering to CUDA",
+                messages,
+            });
+        }
+        Ok(LoweredCuda {
+            context,
+            module,
+            entry,
+            signature,
+        })
+    }
+
+    /// The lowered module.
+    pub fn module(&self) -> &Module<'c> {
+        &self.module
+    }
+
+    /// The entry function's name.
+    pub fn entry(&self) -> &str {
+        &self.entry
+    }
+
+    /// The entry function's argument and result types (before lowering).
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// The PTX of every `gpu.binary` object, in module order.
+    pub fn ptx_modules(&self) -> Vec<PtxModule> {
+        let mut modules = Vec::new();
+        self.walk_named("gpu.binary", |op| {
+            // SAFETY: gpu.binary has an `objects` array of #gpu.object attrs;
+            // every attribute read here is checked before use.
+            unsafe {
+                let name = symbol_name(op);
+                let objects = mlirOperationGetAttributeByName(op, string_ref("objects"));
+                if objects.ptr.is_null() || !mlirAttributeIsAArray(objects) {
+                    return;
+                }
+                for i in 0..mlirArrayAttrGetNumElements(objects) {
+                    let object = mlirArrayAttrGetElement(objects, i);
+                    if mlirAttributeIsAGPUObjectAttr(object) {
+                        modules.push(PtxModule {
+                            name: name.clone(),
+                            text: super::entry::string_of(mlirGPUObjectAttrGetObject(object)),
+                        });
+                    }
+                }
+            }
+        });
+        modules
+    }
+
+    /// The descriptor spec of every cuDNN conv call, in module order.
+    pub fn conv_sites(&self) -> Vec<ConvSite> {
+        let mut sites = Vec::new();
+        self.walk_named("llvm.mlir.global", |op| {
+            // SAFETY: llvm.mlir.global has `sym_name` and an optional
+            // `value`; the value is only read when it is a dense i64 array.
+            unsafe {
+                let name = symbol_name(op);
+                if !name.starts_with("__chlast_cudnn_conv_spec") {
+                    return;
+                }
+                let value = mlirOperationGetAttributeByName(op, string_ref("value"));
+                if value.ptr.is_null()
+                    || !mlirAttributeIsADenseElements(value)
+                    || !mlirTypeIsAInteger(mlirShapedTypeGetElementType(mlirAttributeGetType(
+                        value,
+                    )))
+                {
+                    return;
+                }
+                let spec = (0..mlirElementsAttrGetNumElements(value) as isize)
+                    .map(|i| mlirDenseElementsAttrGetInt64Value(value, i))
+                    .collect();
+                sites.push(ConvSite { name, spec });
+            }
+        });
+        sites
+    }
+
+    fn walk_named(&self, name: &str, mut visit: impl FnMut(MlirOperation)) {
+        self.module.as_operation().walk(WalkOrder::PreOrder, |op| {
+            if op.name().as_string_ref().as_str() == Ok(name) {
+                visit(op.to_raw());
+            }
+            WalkResult::Advance
+        });
+    }
+}
+
+fn string_ref(text: &str) -> MlirStringRef {
+    MlirStringRef {
+        data: text.as_ptr() as *const _,
+        length: text.len(),
+    }
+}
+
+/// The `sym_name` of `op`, or "" when it has none.
+///
+/// # Safety
+///
+/// `op` must be a live operation.
+unsafe fn symbol_name(op: MlirOperation) -> String {
+    // SAFETY: forwarded; the attribute is checked to be a string.
+    unsafe {
+        let attr = mlirOperationGetAttributeByName(op, string_ref("sym_name"));
+        if attr.ptr.is_null() || !mlirAttributeIsAString(attr) {
+            return String::new();
+        }
+        super::entry::string_of(mlirStringAttrGetValue(attr))
+    }
+}
+
+/// A lowered function JIT-compiled for the host with the CUDA runtime's
+/// entry points, ready to run on the GPU.
+pub struct CudaProgram<'c> {
+    lowered: LoweredCuda<'c>,
+    engine: Engine,
+    runtime: CudaRuntime,
+}
+
+impl<'c> CudaProgram<'c> {
+    /// Opens the GPU (clear errors when there is no driver, no device or no
+    /// cuDNN while the program calls it) and JIT-compiles the host code at
+    /// `opt_level`.
+    pub fn new(lowered: LoweredCuda<'c>, opt_level: u32) -> Result<Self, RuntimeError> {
+        let runtime = CudaRuntime::open()?;
+        if !lowered.conv_sites().is_empty() {
+            cuda::cudnn::load_cudnn()?;
+        }
+        let symbols = runtime.symbols();
+        let (engine, messages) = diagnostics::capture(lowered.context, || {
+            Engine::with_symbols(&lowered.module, opt_level, &[], &symbols)
+        });
+        let engine = engine.ok_or(RuntimeError::Pipeline {
+            stage: "translating the CUDA host code to LLVM IR",
+            messages,
+        })?;
+        if let Some(error) = cuda::take_error() {
+            return Err(error.into());
+        }
+        Ok(CudaProgram {
+            lowered,
+            engine,
+            runtime,
+        })
+    }
+
+    /// The lowered program.
+    pub fn lowered(&self) -> &LoweredCuda<'c> {
+        &self.lowered
+    }
+
+    /// The GPU's name.
+    pub fn device_name(&self) -> &str {
+        self.runtime.device_name()
+    }
+
+    /// Runs the function once on `inputs` (copied to managed memory) and
+    /// returns its results.
+    pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, RuntimeError> {
+        entry::check_inputs(&self.lowered.entry, &self.lowered.signature, inputs)?;
+        let mut outputs: Vec<Tensor> = self
+            .lowered
+            .signature
+            .results
+            .iter()
+            .map(Tensor::zeros)
+            .collect();
+        let buffers = DeviceBuffers::new(&self.runtime, inputs, &outputs)?;
+        buffers.invoke(self)?;
+        buffers.copy_out(&mut outputs);
+        Ok(outputs)
+    }
+
+    /// Runs once to warm up, then `iterations` timed runs (each ends with a
+    /// device synchronization).
+    pub fn time(&self, inputs: &[Tensor], iterations: usize) -> Result<Timings, RuntimeError> {
+        entry::check_inputs(&self.lowered.entry, &self.lowered.signature, inputs)?;
+        let outputs: Vec<Tensor> = self
+            .lowered
+            .signature
+            .results
+            .iter()
+            .map(Tensor::zeros)
+            .collect();
+        let buffers = DeviceBuffers::new(&self.runtime, inputs, &outputs)?;
+        buffers.invoke(self)?;
+        let mut runs = Vec::with_capacity(iterations);
+        for _ in 0..iterations {
+            let start = Instant::now();
+            buffers.invoke(self)?;
+            runs.push(start.elapsed());
+        }
+        Ok(Timings { runs })
+    }
+}
+
+impl Drop for CudaProgram<'_> {
+    fn drop(&mut self) {
+        // Constants registered with the driver live in the engine's memory.
+        let _ = self.runtime.release_host_registrations();
+    }
+}
+
+/// Managed-memory copies of a call's inputs and outputs.
+struct DeviceBuffers<'r> {
+    runtime: &'r CudaRuntime,
+    /// (pointer, bytes, shape) per argument, inputs then outputs.
+    buffers: Vec<(*mut u8, usize, Vec<usize>)>,
+    inputs: usize,
+}
+
+impl<'r> DeviceBuffers<'r> {
+    fn new(
+        runtime: &'r CudaRuntime,
+        inputs: &[Tensor],
+        outputs: &[Tensor],
+    ) -> Result<Self, RuntimeError> {
+        let mut this = DeviceBuffers {
+            runtime,
+            buffers: Vec::new(),
+            inputs: inputs.len(),
+        };
+        for tensor in inputs.iter().chain(outputs) {
+            let bytes = tensor.data.len() * tensor.data.element_type().size_bytes();
+            let pointer = runtime.alloc_managed(bytes)?;
+            // SAFETY: `pointer` holds `bytes` bytes of managed memory, which
+            // the host may write; the tensor holds exactly `bytes` bytes.
+            unsafe { std::ptr::copy_nonoverlapping(tensor.data.as_ptr(), pointer, bytes) };
+            this.buffers.push((pointer, bytes, tensor.shape.clone()));
+        }
+        Ok(this)
+    }
+
+    fn invoke(&self, program: &CudaProgram) -> Result<(), RuntimeError> {
+        let mut descriptors: Vec<Descriptor> = self
+            .buffers
+            .iter()
+            .map(|(pointer, _, shape)| Descriptor::new(*pointer, shape))
+            .collect();
+        // SAFETY: one descriptor per parameter of the C interface (inputs
+        // then out-parameters), each over a live managed buffer of the
+        // signature's shape and element type.
+        unsafe {
+            memref::invoke_on_descriptors(&program.engine, &program.lowered.entry, &mut descriptors)
+        }?;
+        self.runtime.synchronize()?;
+        Ok(())
+    }
+
+    fn copy_out(&self, outputs: &mut [Tensor]) {
+        for ((pointer, bytes, _), tensor) in self.buffers[self.inputs..].iter().zip(outputs) {
+            // SAFETY: the device is synchronized; both sides hold `bytes`.
+            unsafe { std::ptr::copy_nonoverlapping(*pointer, tensor.data.as_mut_ptr(), *bytes) };
+        }
+    }
+}
+
+impl Drop for DeviceBuffers<'_> {
+    fn drop(&mut self) {
+        for (pointer, _, _) in &self.buffers {
+            // SAFETY: allocated by `alloc_managed`, freed once, after the
+            // last synchronization.
+            let _ = unsafe { self.runtime.free(*pointer) };
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The CUDA target, checked without a GPU as far as it can be: every PTX
+//! module of the example models and the shared fixture assembles with
+//! `ptxas` for sm_80 and sm_90; every cuDNN conv gets its descriptors built
+//! by the runtime's own code against the real `libcudnn.so.9`, and cuDNN's
+//! output shape equals MLIR's; the statistics show conversions only at the
+//! network boundary once `--conv-channels-last` ran. Execution on a GPU is
+//! compared with the CPU and skipped, with the reason printed, when there
+//! is no GPU.
+//!
+//! `ptxas` and `libcudnn.so.9` come from PyPI (`make deps`, see
+//! scripts/deps.sh); these tests fail, not skip, when they are missing.
+
+use chlast::runtime::{
+    self,
+    compare::{self, Tolerance},
+    cpu::{CompileOptions, CpuProgram},
+    cuda::{self, ConvSpec, CudaRuntime, cudnn::ConvDescriptors},
+    cuda_program::{CudaOptions, CudaProgram, LoweredCuda},
+    random,
+};
+use melior::{Context, ir::Module, pass::PassManager};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+/// The example models, the small example and the shared fixture.
+fn models() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("examples/models"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mlir"))
+        .collect();
+    files.sort();
+    files.push(root.join("examples/vae_resblock3d.mlir"));
+    files.push(root.join("../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir"));
+    files
+}
+
+/// The program as imported, or after `--conv-channels-last`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Variant {
+    Original,
+    ChannelsLast,
+}
+
+fn parse<'c>(context: &'c Context, path: &Path, variant: Variant) -> Module<'c> {
+    let mut module = runtime::cpu::parse_file(context, path).expect("model parses");
+    if variant == Variant::ChannelsLast {
+        let pm = PassManager::new(context);
+        pm.add_pass(chlast::passes::conv_channels_last(&Default::default()).unwrap());
+        pm.run(&mut module).expect("conv-channels-last runs");
+    }
+    module
+}
+
+fn lower<'c>(
+    context: &'c Context,
+    path: &Path,
+    variant: Variant,
+    options: &CudaOptions,
+) -> LoweredCuda<'c> {
+    let module = parse(context, path, variant);
+    LoweredCuda::lower(context, &module, &path.display().to_string(), options)
+        .unwrap_or_else(|e| panic!("{} ({variant:?}) lowers to CUDA: {e}", path.display()))
+}
+
+fn ptxas() -> PathBuf {
+    let path = std::env::var_os("CHLAST_PTXAS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/chlast-cuda/nvidia/cuda_nvcc/bin/ptxas"));
+    assert!(
+        path.exists(),
+        "ptxas not found at {}: run `make deps` (installs nvidia-cuda-nvcc-cu12 from PyPI) or set CHLAST_PTXAS",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn every_ptx_module_assembles_for_sm80_and_sm90() {
+    let ptxas = ptxas();
+    let scratch = std::env::temp_dir().join(format!("chlast-ptx-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let context = runtime::create_context();
+    let mut assembled = 0;
+    let mut failures = Vec::new();
+    for path in models() {
+        for variant in [Variant::Original, Variant::ChannelsLast] {
+            for chip in ["sm_80", "sm_90"] {
+                let options = CudaOptions {
+                    chip: chip.to_string(),
+                    ..Default::default()
+                };
+                let lowered = lower(&context, &path, variant, &options);
+                let modules = lowered.ptx_modules();
+                assert!(!modules.is_empty(), "{}: no PTX", path.display());
+                let mut jobs = Vec::new();
+                for (i, module) in modules.iter().enumerate() {
+                    assert!(
+                        module.text.contains(&format!(".target {chip}")),
+                        "{}: PTX not for {chip}",
+                        module.name
+                    );
+                    let file = scratch.join(format!("k{i}.ptx"));
+                    std::fs::write(&file, &module.text).unwrap();
+                    let child = Command::new(&ptxas)
+                        .arg(format!("-arch={chip}"))
+                        .arg(&file)
+                        .arg("-o")
+                        .arg(file.with_extension("cubin"))
+                        .stderr(std::process::Stdio::piped())
+                        .spawn()
+                        .expect("ptxas starts");
+                    jobs.push((module.name.clone(), child));
+                }
+                for (name, child) in jobs {
+                    let output = child.wait_with_output().unwrap();
+                    if output.status.success() {
+                        assembled += 1;
+                    } else {
+                        failures.push(format!(
+                            "{} ({variant:?}, {chip}) {name}: {}",
+                            path.display(),
+                            String::from_utf8_lossy(&output.stderr)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    std::fs::remove_dir_all(&scratch).ok();
+    println!(
+        "ptxas: {assembled} PTX modules assembled, {} failed",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "ptxas failures:\n{}",
+        failures.join("\n")
+    );
+    assert!(assembled > 100, "only {assembled} modules assembled");
+}
+
+#[test]
+fn every_conv_has_valid_cudnn_descriptors_with_mlir_shapes() {
+    if let Err(error) = cuda::cudnn::load_cudnn() {
+        panic!(
+            "{error}: run the tests through `make test` (it points LD_LIBRARY_PATH at the \
+             cuDNN wheel installed by `make deps`)"
+        );
+    }
+    let context = runtime::create_context();
+    let mut checked = 0;
+    for path in models() {
+        for variant in [Variant::Original, Variant::ChannelsLast] {
+            let lowered = lower(&context, &path, variant, &CudaOptions::default());
+            let sites = lowered.conv_sites();
+            assert!(!sites.is_empty(), "{}: no cuDNN call", path.display());
+            for site in sites {
+                let what = format!("{} ({variant:?}) {}", path.display(), site.name);
+                let spec = ConvSpec::decode(&site.spec)
+                    .unwrap_or_else(|e| panic!("{what}: spec does not decode: {e}"));
+                assert_eq!(
+                    spec.is_channels_last(),
+                    variant == Variant::ChannelsLast,
+                    "{what}: layout"
+                );
+                let descriptors = ConvDescriptors::new(&spec)
+                    .unwrap_or_else(|e| panic!("{what}: cuDNN rejects the descriptors: {e}"));
+                let dims = descriptors
+                    .output_dims()
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                let rank = site.spec[2] as usize + 2;
+                assert_eq!(
+                    dims,
+                    site.spec[21..21 + rank].to_vec(),
+                    "{what}: output dims"
+                );
+                checked += 1;
+            }
+        }
+    }
+    println!("cuDNN: {checked} convolutions' descriptors built and checked");
+    assert!(checked >= 60, "only {checked} convolutions checked");
+}
+
+/// `"key": N` from the one-line JSON the statistics pass writes.
+fn stat(json: &str, key: &str) -> i64 {
+    let start = json
+        .find(&format!("\"{key}\": "))
+        .unwrap_or_else(|| panic!("{key} missing in {json}"))
+        + key.len()
+        + 4;
+    json[start..]
+        .split([',', '}'])
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn statistics_show_conversions_only_at_the_boundary() {
+    let context = runtime::create_context();
+    let scratch = std::env::temp_dir().join(format!("chlast-cuda-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let file = scratch.join("stats.json");
+    for path in models() {
+        let mut stats = Vec::new();
+        for variant in [Variant::Original, Variant::ChannelsLast] {
+            let options = CudaOptions {
+                stats: Some(file.display().to_string()),
+                ..Default::default()
+            };
+            let lowered = lower(&context, &path, variant, &options);
+            let json = std::fs::read_to_string(&file).unwrap();
+            println!("{} {variant:?}: {}", path.display(), json.trim());
+            assert_eq!(
+                stat(&json, "cudnn_calls") as usize,
+                lowered.conv_sites().len(),
+                "{json}"
+            );
+            assert_eq!(
+                stat(&json, "kernel_launches"),
+                stat(&json, "linalg_kernels")
+            );
+            stats.push(json);
+        }
+        let (original, channels_last) = (&stats[0], &stats[1]);
+        let name = path.display();
+        assert_eq!(
+            stat(original, "cudnn_channels_first_calls"),
+            stat(original, "cudnn_calls"),
+            "{name}"
+        );
+        assert!(
+            stat(original, "modelled_hidden_conversion_bytes") > 0,
+            "{name}"
+        );
+        assert_eq!(stat(original, "layout_conversion_kernels"), 0, "{name}");
+        assert_eq!(
+            stat(channels_last, "cudnn_channels_first_calls"),
+            0,
+            "{name}"
+        );
+        assert_eq!(
+            stat(channels_last, "modelled_hidden_conversion_bytes"),
+            0,
+            "{name}"
+        );
+        assert_eq!(
+            stat(channels_last, "interior_layout_conversion_kernels"),
+            0,
+            "{name}"
+        );
+        assert!(
+            stat(channels_last, "layout_conversion_kernels") <= 2,
+            "{name}"
+        );
+        assert!(
+            stat(channels_last, "layout_conversion_bytes")
+                < stat(original, "modelled_hidden_conversion_bytes"),
+            "{name}"
+        );
+    }
+    std::fs::remove_dir_all(&scratch).ok();
+}
+
+#[test]
+fn without_a_gpu_running_fails_with_a_clear_message() {
+    let context = runtime::create_context();
+    let path = &models()[0];
+    let lowered = lower(
+        &context,
+        path,
+        Variant::ChannelsLast,
+        &CudaOptions::default(),
+    );
+    match CudaProgram::new(lowered, 0) {
+        Ok(program) => println!(
+            "a GPU is present ({}): nothing to check",
+            program.device_name()
+        ),
+        Err(error) => {
+            let message = error.to_string();
+            println!("no GPU, as expected here: {message}");
+            assert!(
+                message.contains("CUDA") || message.contains("cuDNN"),
+                "unclear error: {message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gpu_results_match_the_cpu() {
+    if let Err(reason) = CudaRuntime::open() {
+        println!("skipped gpu_results_match_the_cpu: no usable CUDA GPU ({reason})");
+        return;
+    }
+    let context = runtime::create_context();
+    for path in models() {
+        let module = parse(&context, &path, Variant::ChannelsLast);
+        let name = path.display().to_string();
+        let cpu = CpuProgram::from_module(&context, &module, &name, &CompileOptions::default())
+            .expect("CPU compile");
+        let lowered = LoweredCuda::lower(&context, &module, &name, &CudaOptions::default())
+            .expect("CUDA lowering");
+        let gpu = CudaProgram::new(lowered, 2).expect("CUDA program");
+        let inputs = random::random_inputs(7, &cpu.signature().arguments);
+        let expected = cpu.run(&inputs).expect("CPU run");
+        let actual = gpu.run(&inputs).expect("GPU run");
+        for (reference, output) in expected.iter().zip(&actual) {
+            // cuDNN may use TF32 on Ampere and newer: a looser tolerance.
+            let tolerance = Tolerance {
+                rtol: 1e-2,
+                atol: 1e-3,
+            };
+            let report = compare::compare(reference, output, tolerance);
+            assert!(report.passed(), "{name}: GPU differs from CPU: {report}");
+        }
+    }
+}

@@ -207,6 +207,31 @@ impl<'c> LoweredCuda<'c> {
         sites
     }
 
+    /// JIT-compiles the host code with the CUDA runtime's entry points
+    /// (no GPU needed): fails when the host code calls a function the
+    /// runtime does not provide or does not translate to LLVM IR. Global
+    /// constructors run; without a driver, the runtime records (and this
+    /// discards) their errors.
+    pub fn check_host_link(&self, opt_level: u32) -> Result<(), RuntimeError> {
+        let symbols = cuda::symbols();
+        let (engine, messages) = diagnostics::capture(self.context, || {
+            Engine::with_symbols(&self.module, opt_level, &[], &symbols)
+        });
+        let _ = cuda::take_error();
+        let engine = engine.ok_or(RuntimeError::Pipeline {
+            stage: "translating the CUDA host code to LLVM IR",
+            messages,
+        })?;
+        let symbol = format!("_mlir_ciface_{}", self.entry);
+        if !engine.has_packed(&symbol) {
+            return Err(RuntimeError::Invoke {
+                function: self.entry.clone(),
+                message: format!("{symbol} was not generated or does not link"),
+            });
+        }
+        Ok(())
+    }
+
     fn walk_named(&self, name: &str, mut visit: impl FnMut(MlirOperation)) {
         self.module.as_operation().walk(WalkOrder::PreOrder, |op| {
             if op.name().as_string_ref().as_str() == Ok(name) {

@@ -10,6 +10,7 @@
 //! `ptxas` and `libcudnn.so.9` come from PyPI (`make deps`, see
 //! scripts/deps.sh); these tests fail, not skip, when they are missing.
 
+use chlast::passes::{ConvChannelsLastOptions, Strategy};
 use chlast::runtime::{
     self,
     compare::{self, Tolerance},
@@ -39,20 +40,29 @@ fn models() -> Vec<PathBuf> {
     files
 }
 
-/// The program as imported, or after `--conv-channels-last`.
+/// The program as imported, after `--conv-channels-last`, or after the
+/// seed's approach (`strategy=per-conv`: conversions around every conv).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Variant {
     Original,
     ChannelsLast,
+    PerConv,
 }
 
 fn parse<'c>(context: &'c Context, path: &Path, variant: Variant) -> Module<'c> {
     let mut module = runtime::cpu::parse_file(context, path).expect("model parses");
-    if variant == Variant::ChannelsLast {
-        let pm = PassManager::new(context);
-        pm.add_pass(chlast::passes::conv_channels_last(&Default::default()).unwrap());
-        pm.run(&mut module).expect("conv-channels-last runs");
-    }
+    let strategy = match variant {
+        Variant::Original => return module,
+        Variant::ChannelsLast => Strategy::MinCut,
+        Variant::PerConv => Strategy::PerConv,
+    };
+    let options = ConvChannelsLastOptions {
+        strategy,
+        ..Default::default()
+    };
+    let pm = PassManager::new(context);
+    pm.add_pass(chlast::passes::conv_channels_last(&options).unwrap());
+    pm.run(&mut module).expect("conv-channels-last runs");
     module
 }
 
@@ -211,7 +221,7 @@ fn statistics_show_conversions_only_at_the_boundary() {
     let file = scratch.join("stats.json");
     for path in models() {
         let mut stats = Vec::new();
-        for variant in [Variant::Original, Variant::ChannelsLast] {
+        for variant in [Variant::Original, Variant::ChannelsLast, Variant::PerConv] {
             let options = CudaOptions {
                 stats: Some(file.display().to_string()),
                 ..Default::default()
@@ -230,7 +240,7 @@ fn statistics_show_conversions_only_at_the_boundary() {
             );
             stats.push(json);
         }
-        let (original, channels_last) = (&stats[0], &stats[1]);
+        let (original, channels_last, per_conv) = (&stats[0], &stats[1], &stats[2]);
         let name = path.display();
         assert_eq!(
             stat(original, "cudnn_channels_first_calls"),
@@ -266,8 +276,34 @@ fn statistics_show_conversions_only_at_the_boundary() {
                 < stat(original, "modelled_hidden_conversion_bytes"),
             "{name}"
         );
+        // The seed's conversions around every conv stay cuDNN-friendly (the
+        // fusion does not fold them into the convs) but cost kernels.
+        assert_eq!(stat(per_conv, "cudnn_channels_first_calls"), 0, "{name}");
+        assert!(
+            stat(per_conv, "layout_conversion_kernels")
+                > stat(channels_last, "layout_conversion_kernels"),
+            "{name}"
+        );
     }
     std::fs::remove_dir_all(&scratch).ok();
+}
+
+/// The host code JIT-compiles and every external function it calls
+/// resolves to an entry point of the runtime (no GPU needed).
+#[test]
+fn host_code_links_against_the_runtime() {
+    let context = runtime::create_context();
+    for path in models() {
+        let lowered = lower(
+            &context,
+            &path,
+            Variant::ChannelsLast,
+            &CudaOptions::default(),
+        );
+        lowered
+            .check_host_link(0)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
 }
 
 #[test]

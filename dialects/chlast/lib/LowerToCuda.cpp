@@ -6,7 +6,7 @@
 //
 //   1. materialize layouts; generalize named ops; fuse elementwise producers
 //      into consumers (a transpose next to an elementwise op becomes part of
-//      its kernel);
+//      its kernel), never into convolutions (chlast-fuse-elementwise);
 //   2. bufferize (identity layouts at function boundaries, results as
 //      caller-allocated out-parameters, internal buffers freed);
 //   3. convolutions -> cuDNN calls (chlast-convs-to-cudnn); copies -> linalg,
@@ -70,7 +70,7 @@ std::string pipelineText(const LowerToCudaOptions &o) {
   std::string statsOption = o.stats.empty() ? "" : " stats=" + o.stats;
   return "chlast-materialize-layouts,"
          "func.func(linalg-generalize-named-ops),"
-         "func.func(linalg-fuse-elementwise-ops),"
+         "chlast-fuse-elementwise,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{modify-public-functions},"

@@ -87,6 +87,22 @@ def ConvsToCudnn : Pass<"chlast-convs-to-cudnn", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def FuseElementwise : Pass<"chlast-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Fuse elementwise producers into consumers, never into convolutions";
+  let description = [{
+    Upstream's elementwise fusion (single-use producers into consumer
+    `linalg.generic`s, so a layout conversion next to an elementwise op
+    becomes part of that op's kernel), except that nothing is fused into a
+    convolution: upstream would fold the transpose in front of a
+    channels-last conv into the conv's input map and hand cuDNN a
+    channels-first tensor again (or give the conv extra operands, so that
+    it could no longer be a cuDNN call).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def PrepareGpuMemory : Pass<"chlast-prepare-gpu-memory", "::mlir::ModuleOp"> {
   let summary = "Make host buffers usable by GPU kernels";
   let description = [{

@@ -101,10 +101,8 @@ impl<'c> CpuProgram<'c> {
         source_name: &str,
         options: &CompileOptions,
     ) -> Result<Self, RuntimeError> {
-        let entry = entry::select_entry(module, options.entry.as_deref(), source_name)?;
-        let mut module = clone_module(module);
-        lowering::materialize_if_encoded(context, &mut module)?;
-        let signature = entry::signature(&module, &entry)?;
+        let (entry, mut module, signature) =
+            lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
         lowering::lower_to_llvm(context, &mut module, &entry)?;
 
         melior::utility::register_all_llvm_translations(context);

@@ -108,10 +108,8 @@ impl<'c> LoweredCuda<'c> {
         source_name: &str,
         options: &CudaOptions,
     ) -> Result<Self, RuntimeError> {
-        let entry = entry::select_entry(module, options.entry.as_deref(), source_name)?;
-        let mut module = super::cpu::clone_module(module);
-        lowering::materialize_if_encoded(context, &mut module)?;
-        let signature = entry::signature(&module, &entry)?;
+        let (entry, mut module, signature) =
+            lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
         lowering::prepare_entry(context, &module, &entry);
         let manager = PassManager::new(context);
         melior::utility::parse_pass_pipeline(
@@ -313,15 +311,7 @@ impl<'c> CudaProgram<'c> {
     /// Runs the function once on `inputs` (copied to managed memory) and
     /// returns its results.
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, RuntimeError> {
-        entry::check_inputs(&self.lowered.entry, &self.lowered.signature, inputs)?;
-        let mut outputs: Vec<Tensor> = self
-            .lowered
-            .signature
-            .results
-            .iter()
-            .map(Tensor::zeros)
-            .collect();
-        let buffers = DeviceBuffers::new(&self.runtime, inputs, &outputs)?;
+        let (buffers, mut outputs) = self.buffers_for(inputs)?;
         buffers.invoke(self)?;
         buffers.copy_out(&mut outputs);
         Ok(outputs)
@@ -330,15 +320,7 @@ impl<'c> CudaProgram<'c> {
     /// Runs once to warm up, then `iterations` timed runs (each ends with a
     /// device synchronization).
     pub fn time(&self, inputs: &[Tensor], iterations: usize) -> Result<Timings, RuntimeError> {
-        entry::check_inputs(&self.lowered.entry, &self.lowered.signature, inputs)?;
-        let outputs: Vec<Tensor> = self
-            .lowered
-            .signature
-            .results
-            .iter()
-            .map(Tensor::zeros)
-            .collect();
-        let buffers = DeviceBuffers::new(&self.runtime, inputs, &outputs)?;
+        let (buffers, _) = self.buffers_for(inputs)?;
         buffers.invoke(self)?;
         let mut runs = Vec::with_capacity(iterations);
         for _ in 0..iterations {
@@ -347,6 +329,28 @@ impl<'c> CudaProgram<'c> {
             runs.push(start.elapsed());
         }
         Ok(Timings { runs })
+    }
+}
+
+impl CudaProgram<'_> {
+    /// Checks `inputs` and copies them, and zeroed outputs, to managed
+    /// memory; also returns the host outputs to copy results into.
+    fn buffers_for(
+        &self,
+        inputs: &[Tensor],
+    ) -> Result<(DeviceBuffers<'_>, Vec<Tensor>), RuntimeError> {
+        let lowered = &self.lowered;
+        entry::check_inputs(&lowered.entry, &lowered.signature, inputs)?;
+        let outputs: Vec<Tensor> = lowered
+            .signature
+            .results
+            .iter()
+            .map(Tensor::zeros)
+            .collect();
+        Ok((
+            DeviceBuffers::new(&self.runtime, inputs, &outputs)?,
+            outputs,
+        ))
     }
 }
 

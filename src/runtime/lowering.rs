@@ -138,6 +138,21 @@ pub fn materialize_if_encoded(context: &Context, module: &mut Module) -> Result<
     Ok(())
 }
 
+/// The entry to run (`entry`, or the only public function), a clone of
+/// `module` with layouts materialized, and the entry's signature.
+pub fn materialized_clone<'c>(
+    context: &Context,
+    module: &Module<'c>,
+    entry: Option<&str>,
+    source_name: &str,
+) -> Result<(String, Module<'c>, super::entry::Signature), RuntimeError> {
+    let entry = super::entry::select_entry(module, entry, source_name)?;
+    let mut module = super::cpu::clone_module(module);
+    materialize_if_encoded(context, &mut module)?;
+    let signature = super::entry::signature(&module, &entry)?;
+    Ok((entry, module, signature))
+}
+
 /// Marks `entry` for the C interface and its arguments read-only, then
 /// runs [`CPU_PASSES`] on `module`.
 pub fn lower_to_llvm(

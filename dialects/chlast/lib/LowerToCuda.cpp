@@ -13,7 +13,8 @@
 //      constant globals registered for the GPU (chlast-prepare-gpu-memory);
 //   4. every remaining linalg op -> one scf.parallel -> one kernel on a 1-D
 //      grid (chlast-map-parallel-loops, convert-parallel-loops-to-gpu,
-//      gpu-kernel-outlining);
+//      gpu-kernel-outlining), all kernels in one gpu.module
+//      (chlast-merge-gpu-modules);
 //   5. kernels -> NVVM -> PTX with LLVM's NVPTX backend (math without
 //      libdevice: chlast-gpu-math-to-ptx); host -> LLVM dialect calling the
 //      mgpu* runtime ABI and chlast_cudnn_conv (src/runtime/cuda);
@@ -85,6 +86,7 @@ std::string pipelineText(const LowerToCudaOptions &o) {
          "},"
          "func.func(convert-parallel-loops-to-gpu),"
          "gpu-kernel-outlining,"
+         "chlast-merge-gpu-modules,"
          "gpu.module(math-extend-to-supported-types,chlast-gpu-math-to-ptx),"
          "expand-strided-metadata,"
          "lower-affine,"

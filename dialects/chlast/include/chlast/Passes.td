@@ -136,6 +136,19 @@ def MapParallelLoopsToGpu : Pass<"chlast-map-parallel-loops", "::mlir::ModuleOp"
                            "::mlir::arith::ArithDialect"];
 }
 
+def MergeGpuModules : Pass<"chlast-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per kernel, so the NVPTX
+    backend runs once per kernel at compile time and the driver loads one
+    module per kernel at run time. This pass moves all kernels (and the
+    symbols they use) into the first `gpu.module` and retargets the
+    `gpu.launch_func` ops. A module whose symbols clash with different
+    definitions already moved is left as it is.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def GpuMathToPtx : Pass<"chlast-gpu-math-to-ptx", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Lower math ops in GPU kernels without libdevice";
   let description = [{

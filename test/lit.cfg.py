@@ -30,3 +30,7 @@ config.substitutions.append(("%chlast-run", chlast_run))
 config.substitutions.append(("%fixtures", os.path.abspath(fixtures)))
 # FileCheck, not and count come from LLVM 22.
 config.environment["PATH"] = llvm_bin + os.pathsep + os.environ.get("PATH", "")
+# A CUDA GPU on this machine (the driver's device nodes): tests that expect
+# `chlast-run --target cuda` to fail for want of a GPU do not apply there.
+if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
+    config.available_features.add("cuda-gpu")

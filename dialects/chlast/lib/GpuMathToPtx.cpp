@@ -40,7 +40,7 @@ namespace {
 bool isApproximated(StringRef name) {
   name.consume_front("math.");
   return llvm::is_contained({"exp", "expm1", "tanh", "erf", "log", "log1p",
-                             "log2"},
+                             "log2", "sin", "cos", "atan", "atan2"},
                             name);
 }
 

@@ -4,7 +4,8 @@
 // #chlast.layout encodings) to a module whose host part is LLVM dialect and
 // whose device part is PTX in a `gpu.binary`:
 //
-//   1. materialize layouts; generalize named ops; fuse elementwise producers
+//   1. materialize layouts; elementwise arith/math on tensors to linalg;
+//      generalize named ops; fuse elementwise producers
 //      into consumers (a transpose next to an elementwise op becomes part of
 //      its kernel), never into convolutions (chlast-fuse-elementwise);
 //   2. bufferize (identity layouts at function boundaries, results as
@@ -70,6 +71,7 @@ std::string pipelineText(const LowerToCudaOptions &o) {
                        " O=" + std::to_string(o.optLevel);
   std::string statsOption = o.stats.empty() ? "" : " stats=" + o.stats;
   return "chlast-materialize-layouts,"
+         "func.func(convert-elementwise-to-linalg),"
          "func.func(linalg-generalize-named-ops),"
          "chlast-fuse-elementwise,"
          "one-shot-bufferize{bufferize-function-boundaries "

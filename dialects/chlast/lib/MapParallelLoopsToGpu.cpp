@@ -47,10 +47,6 @@ struct MapParallelLoopsToGpuPass
   using MapParallelLoopsToGpuBase::MapParallelLoopsToGpuBase;
 
   void runOnOperation() override {
-    if (blockSize <= 0) {
-      getOperation().emitError("chlast-map-parallel-loops: block-size must be positive");
-      return signalPassFailure();
-    }
     SmallVector<scf::ParallelOp> outermost;
     getOperation().walk([&](scf::ParallelOp loop) {
       if (!loop->getParentOfType<scf::ParallelOp>() &&
@@ -58,6 +54,14 @@ struct MapParallelLoopsToGpuPass
           !loop->getParentOfType<gpu::GPUModuleOp>())
         outermost.push_back(loop);
     });
+    if (blockSize <= 0) {
+      Operation *at = outermost.empty() ? getOperation().getOperation()
+                                        : outermost.front().getOperation();
+      at->emitError() << "chlast-map-parallel-loops: block-size must be "
+                         "positive, not "
+                      << static_cast<int64_t>(blockSize);
+      return signalPassFailure();
+    }
     MLIRContext *context = &getContext();
     IRRewriter rewriter(context);
     for (scf::ParallelOp loop : outermost) {

@@ -154,7 +154,8 @@ def GpuMathToPtx : Pass<"chlast-gpu-math-to-ptx", "::mlir::gpu::GPUModuleOp"> {
   let description = [{
     `convert-gpu-to-nvvm` turns math ops into calls to libdevice
     (`__nv_expf`, ...), which only the CUDA toolkit provides. This pass
-    lowers them first: exp, tanh, erf and log by polynomial approximation
+    lowers them first: exp, expm1, tanh, erf, log, log1p, log2, sin, cos,
+    atan and atan2 by polynomial approximation
     (arith only), and sqrt, rsqrt, floor, ceil, trunc, roundeven, fma and
     absf to single PTX instructions (`llvm.inline_asm`). Any other math op
     in a kernel is an error naming the op.

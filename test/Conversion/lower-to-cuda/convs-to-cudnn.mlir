@@ -1,0 +1,156 @@
+// RUN: %chlast-opt --split-input-file --verify-diagnostics --chlast-convs-to-cudnn %s | FileCheck %s
+
+// A zero fill of the output is dropped (flags 0): NHWC tensors (channel
+// stride 1), KRSC filter (format 1).
+// CHECK: memref.global "private" constant @[[S:__chlast_cudnn_conv_spec.*]] : memref<40xi64> = dense<[1, 0, 2, 1, 0, 1, 1, 4, 10, 10, 0, 400, 1, 40, 4, 0, 8, 4, 3, 3, 0, 1, 8, 8, 8, 0, 512, 1, 64, 8, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0]> {chlast.host_only}
+// CHECK-LABEL: func.func @nhwc_zero_fill
+// CHECK-NOT: linalg.fill
+// CHECK: %[[G:.*]] = memref.get_global @[[S]]
+// CHECK: %[[NONE:.*]] = arith.constant 0 : i64
+// CHECK: memref.extract_aligned_pointer_as_index %[[G]]
+// CHECK: call @chlast_cudnn_conv({{.*}}, %[[NONE]]) : (i64, i64, i64, i64, i64) -> ()
+// CHECK-NOT: linalg.conv
+// CHECK: func.func private @chlast_cudnn_conv(i64, i64, i64, i64, i64)
+func.func @nhwc_zero_fill(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x8x8xf32>) {
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%y : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  return
+}
+
+// -----
+
+// The bias broadcast written into the output right before the conv is
+// folded into the call: flags 1 and the bias pointer as last argument.
+// CHECK: dense<[1, 0, 2, 1, 1, 1,
+// CHECK-LABEL: func.func @nhwc_bias
+// CHECK-NOT: linalg.generic
+// CHECK: %[[B:.*]] = memref.extract_aligned_pointer_as_index %arg2 : memref<8xf32>
+// CHECK: %[[BI:.*]] = arith.index_cast %[[B]]
+// CHECK: call @chlast_cudnn_conv({{.*}}, %[[BI]])
+func.func @nhwc_bias(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %b: memref<8xf32>, %y: memref<1x8x8x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (c)>, affine_map<(n, c, h, w) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<8xf32>) outs(%y : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  return
+}
+
+// -----
+
+// Any other initial value of the output is accumulated: flags 2 (beta = 1).
+// CHECK: dense<[1, 0, 2, 1, 2, 1,
+// CHECK-LABEL: func.func @accumulate
+// CHECK: call @chlast_cudnn_conv
+func.func @accumulate(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x8x8xf32>) {
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  return
+}
+
+// -----
+
+// Channels-first tensors and a KCRS filter (format 0), as imported.
+// CHECK: dense<[1, 0, 2, 1, 2, 0, 1, 4, 10, 10, 0, 400, 100, 10, 1, 0, 8, 4, 3, 3, 0, 1, 8, 8, 8, 0, 512, 64, 8, 1, 0,
+// CHECK-LABEL: func.func @nchw
+// CHECK: call @chlast_cudnn_conv
+func.func @nchw(%x: memref<1x4x10x10xf32>, %w: memref<8x4x3x3xf32>, %y: memref<1x8x8x8xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x4x10x10xf32>, memref<8x4x3x3xf32>) outs(%y : memref<1x8x8x8xf32>)
+  return
+}
+
+// -----
+
+// Strides and dilations: words 31..33 and 34..36.
+// CHECK: dense<[1, 0, 2, 1, 2, 1, 1, 4, 11, 11, 0, 484, 1, 44, 4, 0, 8, 4, 3, 3, 0, 1, 8, 4, 4, 0, 128, 1, 32, 8, 0, 2, 2, 0, 2, 2, 0, 0, 0, 0]>
+// CHECK-LABEL: func.func @strided_dilated
+// CHECK: call @chlast_cudnn_conv
+func.func @strided_dilated(%x: memref<1x11x11x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x4x4x8xf32>) {
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : memref<1x11x11x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x4x4x8xf32>)
+  return
+}
+
+// -----
+
+// Groups (word 3) and channels merged with their group: C = 2 x 4,
+// K = 2 x 3.
+// CHECK: dense<[1, 0, 2, 2, 2, 0, 1, 8, 10, 10, 0, 800, 100, 10, 1, 0, 6, 4, 3, 3, 0, 1, 6, 8, 8, 0, 384, 64, 8, 1, 0,
+// CHECK-LABEL: func.func @grouped
+// CHECK: call @chlast_cudnn_conv
+func.func @grouped(%x: memref<1x2x4x10x10xf32>, %w: memref<2x3x4x3x3xf32>, %y: memref<1x2x3x8x8xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x2x4x10x10xf32>, memref<2x3x4x3x3xf32>) outs(%y : memref<1x2x3x8x8xf32>)
+  return
+}
+
+// -----
+
+// Depthwise: groups = C, filter K x 1 x R x S.
+// CHECK: dense<[1, 0, 2, 4, 2, 0, 1, 4, 10, 10, 0, 400, 100, 10, 1, 0, 4, 1, 3, 3, 0,
+// CHECK-LABEL: func.func @depthwise_nchw
+// CHECK: call @chlast_cudnn_conv
+func.func @depthwise_nchw(%x: memref<1x4x10x10xf32>, %w: memref<4x3x3xf32>, %y: memref<1x4x8x8xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x4x10x10xf32>, memref<4x3x3xf32>) outs(%y : memref<1x4x8x8xf32>)
+  return
+}
+
+// -----
+
+// An HWC depthwise filter is neither KCRS nor KRSC: the conv stays a kernel.
+// CHECK-LABEL: func.func @depthwise_hwc_filter
+// CHECK-NOT: call @chlast_cudnn_conv
+// CHECK: linalg.depthwise_conv_2d_nhwc_hwc
+func.func @depthwise_hwc_filter(%x: memref<1x10x10x4xf32>, %w: memref<3x3x4xf32>, %y: memref<1x8x8x4xf32>) {
+  // expected-remark @+1 {{convolution stays a GPU kernel: filter is neither packed KCRS nor KRSC}}
+  linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<3x3x4xf32>) outs(%y : memref<1x8x8x4xf32>)
+  return
+}
+
+// -----
+
+// A 3-D conv as a generic (what materialization emits): NDHWC x FDHWC.
+// CHECK: dense<[1, 0, 3, 1, 2, 1, 1, 2, 4, 6, 6, 288, 1, 72, 12, 2, 8, 2, 3, 3, 3, 1, 8, 2, 4, 4, 256, 1, 128, 32, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0]>
+// CHECK-LABEL: func.func @conv3d_ndhwc_fdhwc
+// CHECK: call @chlast_cudnn_conv
+func.func @conv3d_ndhwc_fdhwc(%x: memref<1x4x6x6x2xf32>, %w: memref<8x3x3x3x2xf32>, %y: memref<1x2x4x4x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, d, h, w, f, kd, kh, kw, c) -> (n, d + kd, h + kh, w + kw, c)>, affine_map<(n, d, h, w, f, kd, kh, kw, c) -> (f, kd, kh, kw, c)>, affine_map<(n, d, h, w, f, kd, kh, kw, c) -> (n, d, h, w, f)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]} ins(%x, %w : memref<1x4x6x6x2xf32>, memref<8x3x3x3x2xf32>) outs(%y : memref<1x2x4x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A DHWCF filter has no cuDNN filter format.
+// CHECK-LABEL: func.func @conv3d_dhwcf_filter
+// CHECK-NOT: call @chlast_cudnn_conv
+// CHECK: linalg.conv_3d_ndhwc_dhwcf
+func.func @conv3d_dhwcf_filter(%x: memref<1x4x6x6x2xf32>, %w: memref<3x3x3x2x8xf32>, %y: memref<1x2x4x4x8xf32>) {
+  // expected-remark @+1 {{convolution stays a GPU kernel: filter is neither packed KCRS nor KRSC}}
+  linalg.conv_3d_ndhwc_dhwcf {dilations = dense<1> : tensor<3xi64>, strides = dense<1> : tensor<3xi64>} ins(%x, %w : memref<1x4x6x6x2xf32>, memref<3x3x3x2x8xf32>) outs(%y : memref<1x2x4x4x8xf32>)
+  return
+}
+
+// -----
+
+// f16 tensors: element type 1.
+// CHECK: dense<[1, 1, 2, 1, 2, 1,
+// CHECK-LABEL: func.func @f16
+// CHECK: call @chlast_cudnn_conv
+func.func @f16(%x: memref<1x10x10x4xf16>, %w: memref<8x3x3x4xf16>, %y: memref<1x8x8x8xf16>) {
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf16>, memref<8x3x3x4xf16>) outs(%y : memref<1x8x8x8xf16>)
+  return
+}
+
+// -----
+
+// Pooling is not a convolution for cuDNN: untouched, no remark.
+// CHECK-LABEL: func.func @pooling
+// CHECK-NOT: call
+// CHECK: linalg.pooling_nhwc_sum
+func.func @pooling(%x: memref<1x10x10x4xf32>, %k: memref<3x3xf32>, %y: memref<1x8x8x4xf32>) {
+  linalg.pooling_nhwc_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %k : memref<1x10x10x4xf32>, memref<3x3xf32>) outs(%y : memref<1x8x8x4xf32>)
+  return
+}

@@ -167,7 +167,7 @@ fn every_conv_has_valid_cudnn_descriptors_with_mlir_shapes() {
         );
     }
     let context = runtime::create_context();
-    let mut checked = 0;
+    let (mut checked, mut padded) = (0, 0);
     for path in models() {
         for variant in [Variant::Original, Variant::ChannelsLast] {
             let lowered = lower(&context, &path, variant, &CudaOptions::default());
@@ -194,11 +194,18 @@ fn every_conv_has_valid_cudnn_descriptors_with_mlir_shapes() {
                     "{what}: output dims"
                 );
                 checked += 1;
+                padded += usize::from(spec.pads.iter().any(|&p| p > 0));
             }
         }
     }
-    println!("cuDNN: {checked} convolutions' descriptors built and checked");
+    println!(
+        "cuDNN: {checked} convolutions' descriptors built and checked, {padded} with folded padding"
+    );
     assert!(checked >= 60, "only {checked} convolutions checked");
+    assert!(
+        padded >= 20,
+        "only {padded} convolutions with cuDNN padding"
+    );
 }
 
 /// `"key": N` from the one-line JSON the statistics pass writes.

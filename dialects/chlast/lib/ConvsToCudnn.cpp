@@ -14,11 +14,15 @@
 //   ... i64 aligned pointers of %spec, %x, %w, %y, %b ...
 //   func.call @chlast_cudnn_conv(%spec_p, %x_p, %w_p, %y_p, %b_p) : (i64, i64, i64, i64, i64) -> ()
 //
-// The spec (40 i64, read by src/runtime/cuda/spec.rs) gives cuDNN's logical
+// The spec (43 i64, read by src/runtime/cuda/spec.rs) gives cuDNN's logical
 // dims (N, C, spatial...) and element strides of x and y, the filter dims
 // (K, C/groups, spatial...) and format (KCRS or KRSC), conv strides,
-// dilations, groups, element offsets and flags (bias, accumulate). Padding
-// is 0: pads stay explicit ops (GPU kernels).
+// dilations, groups, element offsets, flags (bias, accumulate) and padding.
+//
+// A symmetric zero padding feeding the conv (what `tensor.pad` bufferizes
+// to: a fresh buffer, a zero fill, a copy of the source into its interior)
+// becomes cuDNN's padding: x is the source and the fill and copy go away.
+// Asymmetric pads (causal video convs) stay kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,7 +49,7 @@ using namespace mlir;
 namespace {
 
 constexpr int64_t kSpecVersion = 1;
-constexpr int64_t kSpecLength = 40;
+constexpr int64_t kSpecLength = 43;
 constexpr int64_t kFlagBias = 1;
 constexpr int64_t kFlagAccumulate = 2;
 constexpr StringLiteral kConvFunction = "chlast_cudnn_conv";
@@ -68,6 +72,7 @@ enum SpecField : int64_t {
   XOffset = 37,
   WOffset = 38,
   YOffset = 39,
+  Pads = 40,
 };
 
 /// `yield (acc + a * b)` with a, b the two inputs and acc the output.
@@ -153,9 +158,22 @@ std::optional<Dim> channelDim(const Buffer &buffer, AffineMap map,
   return dim;
 }
 
-/// The spec of `op`, or the reason cuDNN cannot run it.
+/// A zero padding that only feeds the conv's input:
+///   %p = memref.alloc() ; zero fill of %p
+///   %s = memref.subview %p[low...] [sizes of %x] [1...] ; memref.copy %x, %s
+///   conv ins(%p, ...)
+struct ZeroPadding {
+  Value source;                      // %x
+  SmallVector<int64_t> low, high;    // per dim of %p
+  SmallVector<Operation *> obsolete; // copy, subview, fill, deallocs, alloc
+  Operation *copy = nullptr;
+};
+
+/// The spec of `op`, or the reason cuDNN cannot run it. With `padding`,
+/// x is the padding's source and the pads go into the spec.
 FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
-                                          std::string &reason) {
+                                          std::string &reason,
+                                          const ZeroPadding *padding = nullptr) {
   auto dims = linalg::inferConvolutionDims(op);
   if (failed(dims)) {
     reason = "not a convolution";
@@ -182,8 +200,8 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
     reason = "needs two inputs and one output";
     return failure();
   }
-  Value x = op.getDpsInputOperand(0)->get(), w = op.getDpsInputOperand(1)->get(),
-        y = op.getDpsInitOperand(0)->get();
+  Value x = padding ? padding->source : op.getDpsInputOperand(0)->get(),
+        w = op.getDpsInputOperand(1)->get(), y = op.getDpsInitOperand(0)->get();
   auto xb = staticBuffer(x), wb = staticBuffer(w), yb = staticBuffer(y);
   if (!xb || !wb || !yb) {
     reason = "operands must be memrefs with static shapes and strides";
@@ -248,6 +266,7 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
 
   int64_t filterVolume = 1;
   SmallVector<int64_t> wSpatialStrides;
+  SmallVector<unsigned> spatialPositions;
   for (size_t i = 0; i < rank; ++i) {
     auto xPos = resultUsing(xMap, d.outputImage[i]);
     auto yPos = resultOfDim(yMap, d.outputImage[i]);
@@ -258,6 +277,14 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
     }
     spec[XDims + 2 + i] = xb->shape[*xPos];
     spec[XStrides + 2 + i] = xb->strides[*xPos];
+    if (padding) {
+      if (padding->low[*xPos] != padding->high[*xPos]) {
+        reason = "padding is not symmetric";
+        return failure();
+      }
+      spec[Pads + i] = padding->low[*xPos];
+      spatialPositions.push_back(*xPos);
+    }
     spec[YDims + 2 + i] = yb->shape[*yPos];
     spec[YStrides + 2 + i] = yb->strides[*yPos];
     spec[WDims + 2 + i] = wb->shape[*wPos];
@@ -266,6 +293,13 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
     filterVolume *= wb->shape[*wPos];
     wSpatialStrides.push_back(wb->strides[*wPos]);
   }
+  if (padding)
+    for (auto [pos, low] : llvm::enumerate(padding->low))
+      if (!llvm::is_contained(spatialPositions, pos) &&
+          (low != 0 || padding->high[pos] != 0)) {
+        reason = "padding of a batch or channel dim";
+        return failure();
+      }
   if (spec[XDims + 0] != spec[YDims + 0] || wK->size != yK->size ||
       xC->size != wC->size * groups) {
     reason = "operand sizes do not agree";
@@ -299,6 +333,112 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
   spec[WOffset] = wb->offset;
   spec[YOffset] = yb->offset;
   return spec;
+}
+
+/// The allocation (or argument) a memref value is a view of.
+Value rootOf(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+/// `op` writes only zeros into all of `buffer`: a linalg.fill or an
+/// input-less linalg.map yielding a zero constant.
+bool isZeroFill(Operation *op, Value buffer) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    return fill.getDpsInitOperand(0)->get() == buffer &&
+           matchPattern(fill.value(), m_AnyZeroFloat());
+  auto map = dyn_cast<linalg::MapOp>(op);
+  if (!map || map.getNumDpsInputs() != 0 || map.getInit() != buffer)
+    return false;
+  auto yield = cast<linalg::YieldOp>(map.getMapper().front().getTerminator());
+  return matchPattern(yield.getOperand(0), m_AnyZeroFloat());
+}
+
+/// Whether any op strictly between `from` and `to` (same block) may write or
+/// free memory of `root`'s buffer, other than `allowedFrees`.
+bool writtenBetween(Operation *from, Operation *to, Value root,
+                    SmallVectorImpl<Operation *> &freesToMove) {
+  for (Operation *op = from->getNextNode(); op && op != to;
+       op = op->getNextNode()) {
+    if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+      if (rootOf(dealloc.getMemref()) == root)
+        freesToMove.push_back(op);
+      continue;
+    }
+    if (isMemoryEffectFree(op) || isa<memref::AllocOp>(op))
+      continue;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects || (op->getNumRegions() != 0 && !isa<linalg::LinalgOp>(op)))
+      return true;
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (auto &effect : instances) {
+      if (isa<MemoryEffects::Read>(effect.getEffect()))
+        continue;
+      Value value = effect.getValue();
+      if (!value || rootOf(value) == root)
+        return true;
+    }
+  }
+  return false;
+}
+
+std::optional<ZeroPadding> matchZeroPadding(linalg::LinalgOp conv) {
+  Value padded = conv.getDpsInputOperand(0)->get();
+  auto alloc = padded.getDefiningOp<memref::AllocOp>();
+  if (!alloc || !alloc.getType().hasStaticShape())
+    return std::nullopt;
+  ZeroPadding padding;
+  Operation *fill = nullptr;
+  memref::SubViewOp subview;
+  SmallVector<Operation *> deallocs;
+  for (Operation *user : padded.getUsers()) {
+    if (user == conv.getOperation())
+      continue;
+    if (isa<memref::DeallocOp>(user))
+      deallocs.push_back(user);
+    else if (auto view = dyn_cast<memref::SubViewOp>(user); view && !subview)
+      subview = view;
+    else if (!fill && isZeroFill(user, padded))
+      fill = user;
+    else
+      return std::nullopt;
+  }
+  if (!fill || !subview || !subview.hasUnitStride() || !subview->hasOneUse())
+    return std::nullopt;
+  auto copy = dyn_cast<memref::CopyOp>(*subview->getUsers().begin());
+  if (!copy || copy.getTarget() != subview.getResult())
+    return std::nullopt;
+  auto sourceType = dyn_cast<MemRefType>(copy.getSource().getType());
+  ArrayRef<int64_t> offsets = subview.getStaticOffsets();
+  if (!sourceType || !sourceType.hasStaticShape() ||
+      subview.getStaticSizes() != sourceType.getShape() ||
+      llvm::any_of(offsets, ShapedType::isDynamic))
+    return std::nullopt;
+  Block *block = conv->getBlock();
+  if (fill->getBlock() != block || copy->getBlock() != block ||
+      !fill->isBeforeInBlock(copy) || !copy->isBeforeInBlock(conv))
+    return std::nullopt;
+  // cuDNN reads the source at the conv, not at the copy: nothing may write
+  // it in between. Its dealloc, placed after its last use (the copy), moves
+  // after the conv.
+  SmallVector<Operation *> freesToMove;
+  Value source = copy.getSource();
+  if (writtenBetween(copy, conv, rootOf(source), freesToMove))
+    return std::nullopt;
+  for (Operation *free : freesToMove)
+    free->moveAfter(conv);
+  padding.source = source;
+  padding.copy = copy;
+  for (auto [i, size] : llvm::enumerate(alloc.getType().getShape())) {
+    padding.low.push_back(offsets[i]);
+    padding.high.push_back(size - offsets[i] - sourceType.getDimSize(i));
+  }
+  padding.obsolete = {copy, subview, fill};
+  padding.obsolete.append(deallocs.begin(), deallocs.end());
+  padding.obsolete.push_back(alloc);
+  return padding;
 }
 
 /// The last op before `op` in its block with memory effects.
@@ -363,7 +503,20 @@ struct ConvsToCudnnPass
         op->emitRemark() << "convolution stays a GPU kernel: " << reason;
         continue;
       }
-      replace(op, *spec, symbols);
+      // A zero padding becomes cuDNN's (when symmetric).
+      std::optional<ZeroPadding> padding = matchZeroPadding(op);
+      std::string ignored;
+      auto padded = padding ? buildSpec(op, ignored, &*padding)
+                            : FailureOr<SmallVector<int64_t>>(failure());
+      if (succeeded(padded)) {
+        Value source = padding->source;
+        op->setOperand(0, source);
+        replace(op, *padded, symbols);
+        for (Operation *obsolete : padding->obsolete)
+          obsolete->erase();
+      } else {
+        replace(op, *spec, symbols);
+      }
     }
   }
 

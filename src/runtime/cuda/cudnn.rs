@@ -218,7 +218,7 @@ impl Drop for ConvolutionDescriptor {
 
 /// The cuDNN descriptors of one convolution: x and y tensors (dims and
 /// strides from the spec), the filter (data type, KCRS = NCHW or KRSC =
-/// NHWC format, dims), the convolution (no padding, strides, dilations,
+/// NHWC format, dims), the convolution (padding, strides, dilations,
 /// cross-correlation, f32 compute, groups, math type) and, with a bias, the
 /// bias tensor `1 x K x 1 x 1 [x 1]` for `cudnnAddTensor`.
 pub struct ConvDescriptors {
@@ -273,7 +273,7 @@ impl ConvDescriptors {
             dnn::cudnnCreateConvolutionDescriptor(&mut raw)
         })?;
         let conv = ConvolutionDescriptor(raw);
-        let pads = vec![0i32; spec.rank];
+        let pads = ints(&spec.pads)?;
         let strides = ints(&spec.conv_strides)?;
         let dilations = ints(&spec.dilations)?;
         // SAFETY: the three arrays hold `rank` values each.
@@ -611,7 +611,7 @@ mod tests {
         let descriptors = ConvDescriptors::new(&grouped_3d()).expect("valid 3-D convolution");
         assert_eq!(
             descriptors.output_dims().expect("dims"),
-            vec![2, 6, 4, 4, 4]
+            vec![2, 6, 5, 4, 6]
         );
     }
 

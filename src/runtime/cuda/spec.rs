@@ -21,13 +21,15 @@
 //! | 31..34 | convolution strides (k used) |
 //! | 34..37 | dilations (k used) |
 //! | 37, 38, 39 | x, w, y offsets in elements, added to the base pointers |
+//! | 40..43 | padding on both sides of each spatial dim (k used) |
 //!
-//! Padding is always 0: pads are explicit ops before the convolution.
+//! The compiler folds a symmetric zero padding in front of a convolution into
+//! the padding words; other pads stay explicit ops before it.
 
 use super::CudaError;
 
 /// Number of `i64` values in an encoded spec.
-pub const SPEC_LEN: usize = 40;
+pub const SPEC_LEN: usize = 43;
 /// The only spec version this runtime reads.
 pub const SPEC_VERSION: i64 = 1;
 
@@ -52,6 +54,7 @@ const DILATIONS: usize = 34;
 const X_OFFSET: usize = 37;
 const W_OFFSET: usize = 38;
 const Y_OFFSET: usize = 39;
+const PADS: usize = 40;
 /// Room for dims and strides of tensors (at most 5 dims).
 const TENSOR_SLOTS: usize = 5;
 /// Room for per-spatial-dimension values (at most 3).
@@ -136,6 +139,8 @@ pub struct ConvSpec {
     pub conv_strides: Vec<i64>,
     /// Dilations, one per spatial dim.
     pub dilations: Vec<i64>,
+    /// Zero padding on both sides, one per spatial dim.
+    pub pads: Vec<i64>,
     /// Elements between x's base pointer and its first element.
     pub x_offset: i64,
     /// Elements between w's base pointer and its first element.
@@ -186,6 +191,7 @@ impl ConvSpec {
             (Y_STRIDES, TENSOR_SLOTS, rank + 2),
             (CONV_STRIDES, SPATIAL_SLOTS, rank),
             (DILATIONS, SPATIAL_SLOTS, rank),
+            (PADS, SPATIAL_SLOTS, rank),
         ];
         for (start, slots, count) in used {
             if let Some(i) = (start + count..start + slots).find(|&i| words[i] != 0) {
@@ -210,6 +216,7 @@ impl ConvSpec {
             y_strides: take(Y_STRIDES, rank + 2),
             conv_strides: take(CONV_STRIDES, rank),
             dilations: take(DILATIONS, rank),
+            pads: take(PADS, rank),
             x_offset: words[X_OFFSET],
             w_offset: words[W_OFFSET],
             y_offset: words[Y_OFFSET],
@@ -241,6 +248,7 @@ impl ConvSpec {
         put(Y_STRIDES, TENSOR_SLOTS, &self.y_strides);
         put(CONV_STRIDES, SPATIAL_SLOTS, &self.conv_strides);
         put(DILATIONS, SPATIAL_SLOTS, &self.dilations);
+        put(PADS, SPATIAL_SLOTS, &self.pads);
         words[X_OFFSET] = self.x_offset;
         words[W_OFFSET] = self.w_offset;
         words[Y_OFFSET] = self.y_offset;
@@ -280,6 +288,24 @@ impl ConvSpec {
                     "{name} {values:?}: {v} is not a positive 32-bit value"
                 )));
             }
+        }
+        if self.pads.len() != self.rank {
+            return Err(bad(format!(
+                "pads have {} values, expected {} for spatial rank {}",
+                self.pads.len(),
+                self.rank,
+                self.rank
+            )));
+        }
+        if let Some(p) = self
+            .pads
+            .iter()
+            .find(|&&p| !(0..=i64::from(i32::MAX)).contains(&p))
+        {
+            return Err(bad(format!(
+                "pads {:?}: {p} is not a non-negative 32-bit value",
+                self.pads
+            )));
         }
         for (name, offset) in [
             ("x", self.x_offset),
@@ -403,6 +429,7 @@ pub(crate) mod tests {
             y_strides: vec![14 * 14 * 8, 1, 14 * 8, 8],
             conv_strides: vec![1, 1],
             dilations: vec![1, 1],
+            pads: vec![0, 0],
             x_offset: 0,
             w_offset: 0,
             y_offset: 0,
@@ -410,7 +437,7 @@ pub(crate) mod tests {
     }
 
     /// 3-D, 2 groups, stride 2, dilation (1, 2, 1), NCDHW f16 with offsets:
-    /// 2x4x9x11x10 -> 2x6x4x4x4.
+    /// 2x4x9x11x10 padded by (1, 0, 2) -> 2x6x5x4x6.
     pub(crate) fn grouped_3d() -> ConvSpec {
         ConvSpec {
             element: ElementType::F16,
@@ -422,10 +449,11 @@ pub(crate) mod tests {
             x_dims: vec![2, 4, 9, 11, 10],
             x_strides: vec![4 * 9 * 11 * 10, 9 * 11 * 10, 11 * 10, 10, 1],
             w_dims: vec![6, 2, 3, 3, 3],
-            y_dims: vec![2, 6, 4, 4, 4],
-            y_strides: vec![6 * 64, 64, 16, 4, 1],
+            y_dims: vec![2, 6, 5, 4, 6],
+            y_strides: vec![6 * 120, 120, 24, 6, 1],
             conv_strides: vec![2, 2, 2],
             dilations: vec![1, 2, 1],
+            pads: vec![1, 0, 2],
             x_offset: 7,
             w_offset: 0,
             y_offset: 128,
@@ -446,7 +474,7 @@ pub(crate) mod tests {
         assert_eq!(&words[31..37], &[1, 1, 0, 1, 1, 0]);
         let words = grouped_3d().encode();
         assert_eq!(words[4], FLAG_ACCUMULATE);
-        assert_eq!(&words[37..], &[7, 0, 128]);
+        assert_eq!(&words[37..], &[7, 0, 128, 1, 0, 2]);
     }
 
     #[test]
@@ -459,7 +487,7 @@ pub(crate) mod tests {
         assert_eq!(spec.y_bytes(), 8 * 14 * 14 * 4);
         assert_eq!(spec.bias_bytes(), 8 * 4);
         let spec = grouped_3d();
-        assert_eq!(spec.y_bytes(), 2 * 6 * 64 * 2);
+        assert_eq!(spec.y_bytes(), 2 * 6 * 120 * 2);
         assert_eq!(spec.bias_bytes(), 0);
         let mut moved = spec.clone();
         moved.x_offset = 0;
@@ -478,8 +506,9 @@ pub(crate) mod tests {
 
     #[test]
     fn validation() {
-        assert!(decode_error(|w| w.truncate(39)).contains("39 values"));
-        assert!(decode_error(|w| w.push(0)).contains("41 values"));
+        assert!(decode_error(|w| w.truncate(40)).contains("40 values"));
+        assert!(decode_error(|w| w.push(0)).contains("44 values"));
+        assert!(decode_error(|w| w[40] = -1).contains("pads"));
         assert!(decode_error(|w| w[0] = 2).contains("version 2"));
         assert!(decode_error(|w| w[1] = 5).contains("element type 5"));
         assert!(decode_error(|w| w[2] = 1).contains("spatial rank 1"));

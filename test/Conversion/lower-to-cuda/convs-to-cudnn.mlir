@@ -2,7 +2,7 @@
 
 // A zero fill of the output is dropped (flags 0): NHWC tensors (channel
 // stride 1), KRSC filter (format 1).
-// CHECK: memref.global "private" constant @[[S:__chlast_cudnn_conv_spec.*]] : memref<40xi64> = dense<[1, 0, 2, 1, 0, 1, 1, 4, 10, 10, 0, 400, 1, 40, 4, 0, 8, 4, 3, 3, 0, 1, 8, 8, 8, 0, 512, 1, 64, 8, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0]> {chlast.host_only}
+// CHECK: memref.global "private" constant @[[S:__chlast_cudnn_conv_spec.*]] : memref<43xi64> = dense<[1, 0, 2, 1, 0, 1, 1, 4, 10, 10, 0, 400, 1, 40, 4, 0, 8, 4, 3, 3, 0, 1, 8, 8, 8, 0, 512, 1, 64, 8, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]> {chlast.host_only}
 // CHECK-LABEL: func.func @nhwc_zero_fill
 // CHECK-NOT: linalg.fill
 // CHECK: %[[G:.*]] = memref.get_global @[[S]]
@@ -62,7 +62,7 @@ func.func @nchw(%x: memref<1x4x10x10xf32>, %w: memref<8x4x3x3xf32>, %y: memref<1
 // -----
 
 // Strides and dilations: words 31..33 and 34..36.
-// CHECK: dense<[1, 0, 2, 1, 2, 1, 1, 4, 11, 11, 0, 484, 1, 44, 4, 0, 8, 4, 3, 3, 0, 1, 8, 4, 4, 0, 128, 1, 32, 8, 0, 2, 2, 0, 2, 2, 0, 0, 0, 0]>
+// CHECK: dense<[1, 0, 2, 1, 2, 1, 1, 4, 11, 11, 0, 484, 1, 44, 4, 0, 8, 4, 3, 3, 0, 1, 8, 4, 4, 0, 128, 1, 32, 8, 0, 2, 2, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0]>
 // CHECK-LABEL: func.func @strided_dilated
 // CHECK: call @chlast_cudnn_conv
 func.func @strided_dilated(%x: memref<1x11x11x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x4x4x8xf32>) {
@@ -108,7 +108,7 @@ func.func @depthwise_hwc_filter(%x: memref<1x10x10x4xf32>, %w: memref<3x3x4xf32>
 // -----
 
 // A 3-D conv as a generic (what materialization emits): NDHWC x FDHWC.
-// CHECK: dense<[1, 0, 3, 1, 2, 1, 1, 2, 4, 6, 6, 288, 1, 72, 12, 2, 8, 2, 3, 3, 3, 1, 8, 2, 4, 4, 256, 1, 128, 32, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0]>
+// CHECK: dense<[1, 0, 3, 1, 2, 1, 1, 2, 4, 6, 6, 288, 1, 72, 12, 2, 8, 2, 3, 3, 3, 1, 8, 2, 4, 4, 256, 1, 128, 32, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]>
 // CHECK-LABEL: func.func @conv3d_ndhwc_fdhwc
 // CHECK: call @chlast_cudnn_conv
 func.func @conv3d_ndhwc_fdhwc(%x: memref<1x4x6x6x2xf32>, %w: memref<8x3x3x3x2xf32>, %y: memref<1x2x4x4x8xf32>) {
@@ -152,5 +152,87 @@ func.func @f16(%x: memref<1x10x10x4xf16>, %w: memref<8x3x3x4xf16>, %y: memref<1x
 // CHECK: linalg.pooling_nhwc_sum
 func.func @pooling(%x: memref<1x10x10x4xf32>, %k: memref<3x3xf32>, %y: memref<1x8x8x4xf32>) {
   linalg.pooling_nhwc_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %k : memref<1x10x10x4xf32>, memref<3x3xf32>) outs(%y : memref<1x8x8x4xf32>)
+  return
+}
+
+// -----
+
+// A symmetric zero padding (tensor.pad after bufferization: fresh buffer,
+// zero fill, copy into its interior) becomes cuDNN's padding (words 40-42):
+// x is the unpadded source and the fill, copy and buffer are gone. The
+// source's dealloc moves after the call.
+// CHECK: dense<[1, 0, 2, 1, 2, 1, 1, 4, 8, 8, 0, 256, 1, 32, 4, 0, 8, 4, 3, 3, 0, 1, 8, 8, 8, 0, 512, 1, 64, 8, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0]>
+// CHECK-LABEL: func.func @symmetric_pad
+// CHECK-NOT: linalg.map
+// CHECK-NOT: memref.copy
+// CHECK: %[[SRC:.*]] = memref.alloc() : memref<1x8x8x4xf32>
+// CHECK: linalg.generic
+// CHECK-NOT: memref.alloc() : memref<1x10x10x4xf32>
+// CHECK: memref.extract_aligned_pointer_as_index %[[SRC]]
+// CHECK: call @chlast_cudnn_conv
+// CHECK-NEXT: memref.dealloc %[[SRC]]
+func.func @symmetric_pad(%in: memref<1x8x8x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %src = memref.alloc() : memref<1x8x8x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%in : memref<1x8x8x4xf32>) outs(%src : memref<1x8x8x4xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %n = arith.negf %i : f32
+    linalg.yield %n : f32
+  }
+  %padded = memref.alloc() : memref<1x10x10x4xf32>
+  linalg.map outs(%padded : memref<1x10x10x4xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %padded[0, 1, 1, 0] [1, 8, 8, 4] [1, 1, 1, 1] : memref<1x10x10x4xf32> to memref<1x8x8x4xf32, strided<[400, 40, 4, 1], offset: 44>>
+  memref.copy %src, %interior : memref<1x8x8x4xf32> to memref<1x8x8x4xf32, strided<[400, 40, 4, 1], offset: 44>>
+  memref.dealloc %src : memref<1x8x8x4xf32>
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%padded, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  memref.dealloc %padded : memref<1x10x10x4xf32>
+  return
+}
+
+// -----
+
+// A causal (low-only) pad cannot be cuDNN's: it stays, and the conv reads the
+// padded buffer without cuDNN padding.
+// CHECK: dense<[1, 0, 2, 1, 2, 1, 1, 4, 10, 9, 0, 360, 1, 36, 4, 0, 8, 4, 3, 3, 0, 1, 8, 8, 7, 0, 448, 1, 56, 8, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]>
+// CHECK-LABEL: func.func @causal_pad
+// CHECK: linalg.map
+// CHECK: memref.copy
+// CHECK: call @chlast_cudnn_conv
+func.func @causal_pad(%src: memref<1x8x8x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x7x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %padded = memref.alloc() : memref<1x10x9x4xf32>
+  linalg.map outs(%padded : memref<1x10x9x4xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %padded[0, 2, 1, 0] [1, 8, 8, 4] [1, 1, 1, 1] : memref<1x10x9x4xf32> to memref<1x8x8x4xf32, strided<[360, 36, 4, 1], offset: 76>>
+  memref.copy %src, %interior : memref<1x8x8x4xf32> to memref<1x8x8x4xf32, strided<[360, 36, 4, 1], offset: 76>>
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%padded, %w : memref<1x10x9x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x7x8xf32>)
+  memref.dealloc %padded : memref<1x10x9x4xf32>
+  return
+}
+
+// -----
+
+// The source is written between the copy and the conv: folding would read
+// the new values, so the pad stays.
+// CHECK: dense<[1, 0, 2, 1, 2, 1, 1, 4, 10, 10, 0, 400, 1, 40, 4, 0, 8, 4, 3, 3, 0, 1, 8, 8, 8, 0, 512, 1, 64, 8, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]>
+// CHECK-LABEL: func.func @source_written_after_copy
+// CHECK: memref.copy
+// CHECK: linalg.fill
+// CHECK: call @chlast_cudnn_conv
+func.func @source_written_after_copy(%src: memref<1x8x8x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %padded = memref.alloc() : memref<1x10x10x4xf32>
+  linalg.fill ins(%zero : f32) outs(%padded : memref<1x10x10x4xf32>)
+  %interior = memref.subview %padded[0, 1, 1, 0] [1, 8, 8, 4] [1, 1, 1, 1] : memref<1x10x10x4xf32> to memref<1x8x8x4xf32, strided<[400, 40, 4, 1], offset: 44>>
+  memref.copy %src, %interior : memref<1x8x8x4xf32> to memref<1x8x8x4xf32, strided<[400, 40, 4, 1], offset: 44>>
+  linalg.fill ins(%one : f32) outs(%src : memref<1x8x8x4xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%padded, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  memref.dealloc %padded : memref<1x10x10x4xf32>
   return
 }

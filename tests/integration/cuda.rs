@@ -249,6 +249,8 @@ fn statistics_show_conversions_only_at_the_boundary() {
                 stat(&json, "kernel_launches"),
                 stat(&json, "linalg_kernels")
             );
+            // Everything runs on the GPU: no linalg op is left without a grid.
+            assert_eq!(stat(&json, "host_loop_ops"), 0, "{json}");
             stats.push(json);
         }
         let (original, channels_last, per_conv) = (&stats[0], &stats[1], &stats[2]);

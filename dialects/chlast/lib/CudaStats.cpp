@@ -8,7 +8,8 @@
 //   {"kernel_launches": 9, "linalg_kernels": 9, "cudnn_calls": 5,
 //    "cudnn_channels_first_calls": 0, "layout_conversion_kernels": 2,
 //    "layout_conversion_bytes": 32768, "interior_layout_conversion_kernels": 0,
-//    "modelled_hidden_conversion_bytes": 0, "convolution_kernels": 0}
+//    "modelled_hidden_conversion_bytes": 0, "convolution_kernels": 0,
+//    "host_loop_ops": 0}
 //
 // A layout-conversion kernel is a linalg op that only permutes its input
 // (a transpose not fused into a neighbour); it reads and writes its tensor
@@ -44,7 +45,8 @@ constexpr StringLiteral kFields[] = {
     "cudnn_calls",               "cudnn_channels_first_calls",
     "layout_conversion_kernels", "layout_conversion_bytes",
     "interior_layout_conversion_kernels",
-    "modelled_hidden_conversion_bytes", "convolution_kernels"};
+    "modelled_hidden_conversion_bytes", "convolution_kernels",
+    "host_loop_ops"};
 
 int64_t bytesOf(ShapedType type) {
   return type.getNumElements() *
@@ -135,6 +137,10 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
         counts["linalg_kernels"]++;
         if (linalg::isaConvolutionOpInterface(linalgOp))
           counts["convolution_kernels"]++;
+        // Without a parallel loop there is no grid to map: it runs on the
+        // host (correct on managed memory, but slow).
+        if (linalgOp.getNumParallelLoops() == 0)
+          counts["host_loop_ops"]++;
         if (isPermutationCopy(linalgOp)) {
           counts["layout_conversion_kernels"]++;
           auto type = cast<ShapedType>(linalgOp.getDpsInits()[0].getType());

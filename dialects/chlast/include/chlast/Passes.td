@@ -173,7 +173,8 @@ def CudaStats : Pass<"chlast-cuda-stats", "::mlir::ModuleOp"> {
     kernels (pure permutation copies) and the bytes they read and write,
     cuDNN calls and how many of them use channels-first tensors (whose
     hidden NCHW<->NHWC conversions inside cuDNN are modelled as input +
-    filter + output bytes), and convs left as kernels; it keeps them in a
+    filter + output bytes), convs left as kernels, and linalg ops with no
+    parallel loop (they run on the host); it keeps them in a
     module attribute. `phase=report` (at the end) adds the number of kernel
     launches and writes one JSON object to `stats` (`-` = stderr).
   }];

@@ -167,7 +167,7 @@ fn every_conv_has_valid_cudnn_descriptors_with_mlir_shapes() {
         );
     }
     let context = runtime::create_context();
-    let (mut checked, mut padded) = (0, 0);
+    let (mut checked, mut padded, mut fused) = (0, 0, 0);
     for path in models() {
         for variant in [Variant::Original, Variant::ChannelsLast] {
             let lowered = lower(&context, &path, variant, &CudaOptions::default());
@@ -195,16 +195,22 @@ fn every_conv_has_valid_cudnn_descriptors_with_mlir_shapes() {
                 );
                 checked += 1;
                 padded += usize::from(spec.pads.iter().any(|&p| p > 0));
+                fused += usize::from(spec.is_fused());
             }
         }
     }
     println!(
-        "cuDNN: {checked} convolutions' descriptors built and checked, {padded} with folded padding"
+        "cuDNN: {checked} convolutions' descriptors built and checked, {padded} with folded \
+         padding, {fused} with a fused ReLU/residual epilogue (activation descriptor built)"
     );
     assert!(checked >= 60, "only {checked} convolutions checked");
     assert!(
         padded >= 20,
         "only {padded} convolutions with cuDNN padding"
+    );
+    assert!(
+        fused >= 14,
+        "only {fused} convolutions with a fused epilogue"
     );
 }
 

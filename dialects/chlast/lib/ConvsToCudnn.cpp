@@ -12,17 +12,27 @@
 //   memref.global "private" constant @__chlast_cudnn_conv_spec : memref<40xi64> = dense<[1, 0, 2, ...]>
 //   %spec = memref.get_global @__chlast_cudnn_conv_spec
 //   ... i64 aligned pointers of %spec, %x, %w, %y, %b ...
-//   func.call @chlast_cudnn_conv(%spec_p, %x_p, %w_p, %y_p, %b_p) : (i64, i64, i64, i64, i64) -> ()
+//   func.call @chlast_cudnn_conv(%spec_p, %x_p, %w_p, %y_p, %b_p, %z_p) : (i64, i64, i64, i64, i64, i64) -> ()
 //
 // The spec (43 i64, read by src/runtime/cuda/spec.rs) gives cuDNN's logical
 // dims (N, C, spatial...) and element strides of x and y, the filter dims
 // (K, C/groups, spatial...) and format (KCRS or KRSC), conv strides,
-// dilations, groups, element offsets, flags (bias, accumulate) and padding.
+// dilations, groups, element offsets, flags (bias, accumulate, relu,
+// residual) and padding. The call's last argument is the residual z (0
+// when none); z has y's type.
 //
 // A symmetric zero padding feeding the conv (what `tensor.pad` bufferizes
 // to: a fresh buffer, a zero fill, a copy of the source into its interior)
 // becomes cuDNN's padding: x is the source and the fill and copy go away.
 // Asymmetric pads (causal video convs) stay kernels.
+//
+// An elementwise op right after the conv that only reads its result (and
+// one residual tensor of the same type) is folded into the call when cuDNN
+// can apply it: ReLU (`arith.maximumf` with 0), a residual add, or a
+// residual add then ReLU. cuDNN computes y = relu(conv + z + bias):
+//   linalg.generic ins(%y, %r) outs(%o) { maximumf(addf(%a, %b), 0) }
+// becomes flags |= relu | residual, %o as the call's y and %r as its z; the
+// conv's own output buffer goes away.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,6 +62,8 @@ constexpr int64_t kSpecVersion = 1;
 constexpr int64_t kSpecLength = 43;
 constexpr int64_t kFlagBias = 1;
 constexpr int64_t kFlagAccumulate = 2;
+constexpr int64_t kFlagRelu = 4;
+constexpr int64_t kFlagResidual = 8;
 constexpr StringLiteral kConvFunction = "chlast_cudnn_conv";
 
 /// Offsets into the spec; see src/runtime/cuda/spec.rs.
@@ -482,6 +494,169 @@ Value matchBiasBroadcast(Operation *op, Value y, int64_t channelPos) {
   return bias;
 }
 
+/// The first op after `op` in its block that may touch memory other than
+/// by allocating a fresh buffer.
+Operation *nextEffect(Operation *op) {
+  Operation *next = op->getNextNode();
+  while (next && (isMemoryEffectFree(next) || isa<memref::AllocOp>(next)))
+    next = next->getNextNode();
+  return next;
+}
+
+/// `maximumf(v, 0)` or `maximumf(0, v)`: v; otherwise null.
+Value reluOperand(Value value) {
+  auto max = value.getDefiningOp<arith::MaximumFOp>();
+  if (!max)
+    return nullptr;
+  if (isZero(max.getRhs()))
+    return max.getLhs();
+  if (isZero(max.getLhs()))
+    return max.getRhs();
+  return nullptr;
+}
+
+/// What cuDNN applies to the conv's result in the same call.
+struct Epilogue {
+  linalg::GenericOp op;
+  Value out;      // the buffer the call writes instead of the conv's output
+  Value residual; // z, added before the activation; null when none
+  bool relu = false;
+};
+
+/// Whether `value` is defined after `op` in `op`'s block.
+bool definedAfter(Value value, Operation *op) {
+  Operation *def = value.getDefiningOp();
+  return def && def->getBlock() == op->getBlock() && op->isBeforeInBlock(def);
+}
+
+/// Whether `op` writes every element of `buffer` without reading it first.
+bool overwrites(Operation *op, Value buffer) {
+  if (auto copy = dyn_cast<memref::CopyOp>(op))
+    return copy.getTarget() == buffer && rootOf(copy.getSource()) != buffer;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || linalgOp.getNumDpsInits() != 1 ||
+      linalgOp.getNumParallelLoops() != linalgOp.getNumLoops())
+    return false;
+  OpOperand *init = linalgOp.getDpsInitOperand(0);
+  return init->get() == buffer && !linalgOp.payloadUsesValueFromOperand(init) &&
+         linalgOp.getMatchingIndexingMap(init).isPermutation() &&
+         llvm::none_of(linalgOp.getDpsInputs(), [&](Value input) {
+           return rootOf(input) == buffer;
+         });
+}
+
+/// Whether the value the conv leaves in the buffer `y` (an allocation) is
+/// read by nothing after `epilogue`: the first later access to y (directly
+/// or through a view) frees it or overwrites all of it, or there is none.
+/// (Bufferization reuses one buffer for several values, so y may well have
+/// other users.)
+bool deadAfter(Value y, Operation *epilogue) {
+  SmallVector<Value> aliases{y};
+  Operation *first = nullptr;
+  for (size_t i = 0; i < aliases.size(); ++i) {
+    for (Operation *user : aliases[i].getUsers()) {
+      if (auto view = dyn_cast<ViewLikeOpInterface>(user);
+          view && view.getViewSource() == aliases[i]) {
+        aliases.push_back(view->getResult(0));
+        continue;
+      }
+      Operation *ancestor = epilogue->getBlock()->findAncestorOpInBlock(*user);
+      if (!ancestor)
+        return false;
+      if (ancestor == epilogue || !epilogue->isBeforeInBlock(ancestor))
+        continue;
+      if (!first || ancestor->isBeforeInBlock(first))
+        first = ancestor;
+    }
+  }
+  if (!first)
+    return true;
+  if (auto dealloc = dyn_cast<memref::DeallocOp>(first))
+    return dealloc.getMemref() == y;
+  return overwrites(first, y);
+}
+
+/// The elementwise op right after `conv` computing relu(y), y + r or
+/// relu(y + r) of its output `y` (see the file header), when the call can
+/// write its result directly: y is an allocation whose conv value nothing
+/// else reads, and the result buffer aliases none of `reads` (x, w, bias)
+/// nor the residual.
+std::optional<Epilogue> matchEpilogue(linalg::LinalgOp conv, Value y,
+                                      ArrayRef<Value> reads) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(nextEffect(conv));
+  if (!generic || generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      generic.getNumDpsInputs() < 1 || generic.getNumDpsInputs() > 2)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (!maps[0].isPermutation() ||
+      llvm::any_of(maps, [&](AffineMap map) { return map != maps[0]; }))
+    return std::nullopt;
+  Type type = y.getType();
+  Value out = generic.getDpsInitOperand(0)->get();
+  std::optional<unsigned> yIndex;
+  for (auto [i, input] : llvm::enumerate(generic.getDpsInputs())) {
+    if (input.getType() != type)
+      return std::nullopt;
+    if (input == y && !yIndex)
+      yIndex = i;
+  }
+  if (!yIndex || out.getType() != type)
+    return std::nullopt;
+
+  // The body: [maximumf(] y [+ r] [, 0)], constants aside.
+  Block *body = generic.getBody();
+  Epilogue epilogue{generic, out, nullptr, false};
+  Value result = cast<linalg::YieldOp>(body->getTerminator()).getOperand(0);
+  size_t matched = 1; // the yield
+  if (Value operand = reluOperand(result)) {
+    epilogue.relu = true;
+    result = operand;
+    ++matched;
+  }
+  Value yArg = body->getArgument(*yIndex);
+  if (generic.getNumDpsInputs() == 2) {
+    unsigned rIndex = 1 - *yIndex;
+    Value rArg = body->getArgument(rIndex);
+    auto add = result.getDefiningOp<arith::AddFOp>();
+    if (!add || !((add.getLhs() == yArg && add.getRhs() == rArg) ||
+                  (add.getLhs() == rArg && add.getRhs() == yArg)))
+      return std::nullopt;
+    epilogue.residual = generic.getDpsInputOperand(rIndex)->get();
+    ++matched;
+  } else if (result != yArg || !epilogue.relu) {
+    return std::nullopt;
+  }
+  size_t ops = llvm::count_if(body->getOperations(), [](Operation &op) {
+    return !isa<arith::ConstantOp>(op);
+  });
+  if (ops != matched)
+    return std::nullopt;
+
+  // Buffers: the call writes `out` and reads x, w, bias and z at the conv.
+  Value yRoot = rootOf(y), outRoot = rootOf(out);
+  if (out != y && (yRoot != y || !y.getDefiningOp<memref::AllocOp>() ||
+                   outRoot == yRoot || !deadAfter(y, generic)))
+    return std::nullopt;
+  for (Value read : reads)
+    if (read && rootOf(read) == outRoot)
+      return std::nullopt;
+  if (epilogue.residual) {
+    Value rRoot = rootOf(epilogue.residual);
+    if (rRoot == yRoot || rRoot == outRoot ||
+        definedAfter(epilogue.residual, conv))
+      return std::nullopt;
+  }
+  // A fresh output buffer allocated between the conv and the op moves up.
+  if (definedAfter(out, conv)) {
+    auto alloc = out.getDefiningOp<memref::AllocOp>();
+    if (!alloc || alloc->getNumOperands() != 0)
+      return std::nullopt;
+    alloc->moveBefore(conv);
+  }
+  return epilogue;
+}
+
 struct ConvsToCudnnPass
     : public chlast::impl::ConvsToCudnnBase<ConvsToCudnnPass> {
   void runOnOperation() override {
@@ -527,7 +702,7 @@ struct ConvsToCudnnPass
     Type i64 = builder.getI64Type();
     auto fn = func::FuncOp::create(
         builder, module.getLoc(), kConvFunction,
-        builder.getFunctionType({i64, i64, i64, i64, i64}, {}));
+        builder.getFunctionType({i64, i64, i64, i64, i64, i64}, {}));
     fn.setPrivate();
   }
 
@@ -559,6 +734,18 @@ struct ConvsToCudnnPass
         flags = kFlagBias;
       }
     }
+    // A ReLU and/or residual add right after the conv.
+    Value output = y, residual;
+    Value x = op.getDpsInputOperand(0)->get(), w = op.getDpsInputOperand(1)->get();
+    if (!(flags & kFlagAccumulate)) {
+      if (auto epilogue = matchEpilogue(op, y, {x, w, bias})) {
+        output = epilogue->out;
+        residual = epilogue->residual;
+        flags |= (epilogue->relu ? kFlagRelu : 0) |
+                 (residual ? kFlagResidual : 0);
+        epilogue->op.erase();
+      }
+    }
     spec[Flags] = flags;
 
     OpBuilder builder(op);
@@ -583,15 +770,30 @@ struct ConvsToCudnnPass
     };
     Value specRef =
         memref::GetGlobalOp::create(builder, loc, specType, global.getSymName());
-    Value biasPointer =
-        bias ? pointer(bias)
-             : arith::ConstantIntOp::create(builder, loc, i64, 0).getResult();
+    Value none;
+    auto optionalPointer = [&](Value memref) {
+      if (memref)
+        return pointer(memref);
+      if (!none)
+        none = arith::ConstantIntOp::create(builder, loc, i64, 0).getResult();
+      return none;
+    };
+    Value biasPointer = optionalPointer(bias);
+    Value residualPointer = optionalPointer(residual);
     func::CallOp::create(builder, loc, kConvFunction, TypeRange{},
-                         ValueRange{pointer(specRef),
-                                    pointer(op.getDpsInputOperand(0)->get()),
-                                    pointer(op.getDpsInputOperand(1)->get()),
-                                    pointer(y), biasPointer});
+                         ValueRange{pointer(specRef), pointer(x), pointer(w),
+                                    pointer(output), biasPointer,
+                                    residualPointer});
     op->erase();
+    // When the call writes the epilogue's buffer and nothing else uses the
+    // conv's own buffer (bufferization may have reused it), it goes away.
+    if (output != y && llvm::all_of(y.getUsers(), [](Operation *user) {
+          return isa<memref::DeallocOp>(user);
+        })) {
+      for (Operation *user : llvm::make_early_inc_range(y.getUsers()))
+        user->erase();
+      y.getDefiningOp()->erase();
+    }
   }
 };
 

@@ -9,14 +9,15 @@
 //    "cudnn_channels_first_calls": 0, "layout_conversion_kernels": 2,
 //    "layout_conversion_bytes": 32768, "interior_layout_conversion_kernels": 0,
 //    "modelled_hidden_conversion_bytes": 0, "convolution_kernels": 0,
-//    "host_loop_ops": 0}
+//    "host_loop_ops": 0, "cudnn_fused_epilogues": 3}
 //
 // A layout-conversion kernel is a linalg op that only permutes its input
 // (a transpose not fused into a neighbour); it reads and writes its tensor
 // once. It is interior unless it reads a function argument or only feeds a
 // function result. cuDNN calls on channels-first tensors hide conversions inside
 // cuDNN (its fast kernels are NHWC); they are modelled as input + filter +
-// output bytes.
+// output bytes. A fused epilogue is a ReLU and/or residual add applied by
+// the cuDNN call itself (spec flags relu/residual), not by a kernel.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,7 +47,9 @@ constexpr StringLiteral kFields[] = {
     "layout_conversion_kernels", "layout_conversion_bytes",
     "interior_layout_conversion_kernels",
     "modelled_hidden_conversion_bytes", "convolution_kernels",
-    "host_loop_ops"};
+    "host_loop_ops",             "cudnn_fused_epilogues"};
+/// Spec word 4: flags; bits 2 and 3 are a fused ReLU and residual add.
+constexpr int64_t kFusedFlags = 4 | 8;
 
 int64_t bytesOf(ShapedType type) {
   return type.getNumElements() *
@@ -158,6 +161,8 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
         return;
       SmallVector<int64_t> s = llvm::to_vector(spec.getValues<int64_t>());
       int64_t rank = s[2] + 2, elementBytes = s[1] == 1 ? 2 : 4;
+      if (s[4] & kFusedFlags)
+        counts["cudnn_fused_epilogues"]++;
       bool channelsLast = s[11 + 1] == 1 && s[26 + 1] == 1;
       if (!channelsLast) {
         counts["cudnn_channels_first_calls"]++;

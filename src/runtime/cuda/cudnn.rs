@@ -216,17 +216,52 @@ impl Drop for ConvolutionDescriptor {
     }
 }
 
+/// An owned `cudnnActivationDescriptor_t`.
+struct ActivationDescriptor(dnn::cudnnActivationDescriptor_t);
+
+impl ActivationDescriptor {
+    /// ReLU propagates NaN, as `arith.maximumf` does.
+    fn new(mode: dnn::cudnnActivationMode_t) -> Result<Self, CudaError> {
+        let mut raw = null_mut();
+        // SAFETY: writes one handle.
+        check("cudnnCreateActivationDescriptor", unsafe {
+            dnn::cudnnCreateActivationDescriptor(&mut raw)
+        })?;
+        let descriptor = ActivationDescriptor(raw);
+        // SAFETY: a live descriptor.
+        check("cudnnSetActivationDescriptor", unsafe {
+            dnn::cudnnSetActivationDescriptor(
+                raw,
+                mode,
+                dnn::cudnnNanPropagation_t::CUDNN_PROPAGATE_NAN,
+                0.0,
+            )
+        })?;
+        Ok(descriptor)
+    }
+}
+
+impl Drop for ActivationDescriptor {
+    fn drop(&mut self) {
+        // SAFETY: created by cudnnCreateActivationDescriptor, destroyed once.
+        unsafe { dnn::cudnnDestroyActivationDescriptor(self.0) };
+    }
+}
+
 /// The cuDNN descriptors of one convolution: x and y tensors (dims and
 /// strides from the spec), the filter (data type, KCRS = NCHW or KRSC =
 /// NHWC format, dims), the convolution (padding, strides, dilations,
-/// cross-correlation, f32 compute, groups, math type) and, with a bias, the
-/// bias tensor `1 x K x 1 x 1 [x 1]` for `cudnnAddTensor`.
+/// cross-correlation, f32 compute, groups, math type), with a bias or a
+/// fused epilogue the bias tensor `1 x K x 1 x 1 [x 1]`, and with a fused
+/// epilogue the activation (ReLU, or identity for a residual alone). The
+/// residual z is described by y's descriptor (it has y's dims and strides).
 pub struct ConvDescriptors {
     x: TensorDescriptor,
     w: FilterDescriptor,
     conv: ConvolutionDescriptor,
     y: TensorDescriptor,
     bias: Option<TensorDescriptor>,
+    activation: Option<ActivationDescriptor>,
     dims: usize,
 }
 
@@ -301,12 +336,24 @@ impl ConvDescriptors {
             dnn::cudnnSetConvolutionMathType(conv.0, math)
         })?;
 
-        let bias = if spec.has_bias {
+        // cudnnConvolutionBiasActivationForward always takes a bias (zeros
+        // when the spec has none).
+        let bias = if spec.has_bias || spec.is_fused() {
             let mut dims = vec![1i32; spec.rank + 2];
             dims[1] = ints(&spec.w_dims[..1])?[0];
             let mut strides = vec![1i32; spec.rank + 2];
             strides[0] = dims[1];
             Some(TensorDescriptor::new(data_type, &dims, &strides)?)
+        } else {
+            None
+        };
+
+        let activation = if spec.is_fused() {
+            Some(ActivationDescriptor::new(if spec.relu {
+                dnn::cudnnActivationMode_t::CUDNN_ACTIVATION_RELU
+            } else {
+                dnn::cudnnActivationMode_t::CUDNN_ACTIVATION_IDENTITY
+            })?)
         } else {
             None
         };
@@ -317,6 +364,7 @@ impl ConvDescriptors {
             conv,
             y,
             bias,
+            activation,
             dims: spec.rank + 2,
         };
         let output = descriptors.output_dims()?;
@@ -347,21 +395,72 @@ impl ConvDescriptors {
     }
 }
 
-/// A convolution ready to run: its descriptors and chosen algorithm.
+/// A convolution ready to run: its descriptors and chosen algorithm, and
+/// for a spec with a ReLU or residual whether it runs as one
+/// `cudnnConvolutionBiasActivationForward` (else as separate cuDNN calls).
 struct Plan {
     descriptors: ConvDescriptors,
     algorithm: dnn::cudnnConvolutionFwdAlgo_t,
     workspace_bytes: usize,
+    fused: bool,
+}
+
+/// Whether a status says the configuration is not supported (cuDNN 9's
+/// `CUDNN_STATUS_NOT_SUPPORTED*` codes are 3000..3999).
+fn is_not_supported(status: dnn::cudnnStatus_t) -> bool {
+    status as i64 / 1000 == 3
+}
+
+/// A device buffer that grows to the largest size asked for.
+#[derive(Default)]
+struct GrowingBuffer {
+    pointer: cu::CUdeviceptr,
+    bytes: usize,
+}
+
+impl GrowingBuffer {
+    /// Makes the buffer at least `bytes` long (its contents are lost when
+    /// it grows); with `zeroed`, a new buffer is filled with zero bytes.
+    fn reserve(&mut self, bytes: usize, zeroed: bool) -> Result<(), CudaError> {
+        if bytes <= self.bytes {
+            return Ok(());
+        }
+        self.free()?;
+        let mut buffer = 0;
+        // SAFETY: writes one device pointer.
+        driver::check("cuMemAlloc", unsafe {
+            cu::cuMemAlloc_v2(&mut buffer, bytes)
+        })?;
+        self.pointer = buffer;
+        self.bytes = bytes;
+        if zeroed {
+            // SAFETY: our buffer of `bytes` bytes.
+            driver::check("cuMemsetD8", unsafe { cu::cuMemsetD8_v2(buffer, 0, bytes) })?;
+        }
+        Ok(())
+    }
+
+    fn free(&mut self) -> Result<(), CudaError> {
+        if self.pointer != 0 {
+            // SAFETY: our buffer, freed once; work that used it was
+            // synchronized.
+            driver::check("cuMemFree", unsafe { cu::cuMemFree_v2(self.pointer) })?;
+            self.pointer = 0;
+            self.bytes = 0;
+        }
+        Ok(())
+    }
 }
 
 /// A cuDNN handle on the default stream, with per-spec plans (descriptors,
-/// algorithm and workspace size, keyed by [`ConvSpec::plan_key`]) and a
-/// workspace buffer that grows to the largest size needed.
+/// algorithm and workspace size, keyed by [`ConvSpec::plan_key`]), a
+/// workspace buffer that grows to the largest size needed, and a zero bias
+/// for fused calls without one.
 pub struct Cudnn {
     handle: dnn::cudnnHandle_t,
     plans: HashMap<Vec<i64>, Plan>,
-    workspace: cu::CUdeviceptr,
-    workspace_bytes: usize,
+    workspace: GrowingBuffer,
+    zeros: GrowingBuffer,
 }
 
 // SAFETY: the handle and buffers are owned by this value and only used
@@ -380,8 +479,8 @@ impl Cudnn {
         let cudnn = Cudnn {
             handle,
             plans: HashMap::new(),
-            workspace: 0,
-            workspace_bytes: 0,
+            workspace: GrowingBuffer::default(),
+            zeros: GrowingBuffer::default(),
         };
         // SAFETY: a live handle; null is the default stream.
         check("cudnnSetStream", unsafe {
@@ -393,7 +492,9 @@ impl Cudnn {
     /// The algorithm and workspace size used for `spec`, chosen on first
     /// use by `cudnnGetConvolutionForwardAlgorithm_v7` (the fastest
     /// result whose status is success; the descriptor's math type is set
-    /// to that result's) and cached.
+    /// to that result's) and cached. A residual without ReLU runs fused
+    /// only with `IMPLICIT_PRECOMP_GEMM` (cuDNN's rule for the identity
+    /// activation), which is then chosen when it is among the results.
     pub fn algorithm(
         &mut self,
         spec: &ConvSpec,
@@ -438,13 +539,24 @@ impl Cudnn {
             )
         })?;
         let returned = usize::try_from(returned).unwrap_or(0).min(results.len());
-        let chosen = results[..returned]
-            .iter()
-            .find(|r| r.status == dnn::cudnnStatus_t::CUDNN_STATUS_SUCCESS)
-            .ok_or_else(|| CudaError::Cudnn {
-                function: "cudnnGetConvolutionForwardAlgorithm_v7",
-                status: "no algorithm supports this convolution".to_string(),
-            })?;
+        let usable = || {
+            results[..returned]
+                .iter()
+                .filter(|r| r.status == dnn::cudnnStatus_t::CUDNN_STATUS_SUCCESS)
+        };
+        let identity_only = spec.residual && !spec.relu;
+        let precomp = usable().find(|r| {
+            r.algo == dnn::cudnnConvolutionFwdAlgo_t::CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM
+        });
+        let (chosen, fused) = match (identity_only, precomp) {
+            (true, Some(precomp)) => (Some(precomp), true),
+            (true, None) => (usable().next(), false),
+            (false, _) => (usable().next(), spec.is_fused()),
+        };
+        let chosen = chosen.ok_or_else(|| CudaError::Cudnn {
+            function: "cudnnGetConvolutionForwardAlgorithm_v7",
+            status: "no algorithm supports this convolution".to_string(),
+        })?;
         // SAFETY: a live descriptor.
         check("cudnnSetConvolutionMathType", unsafe {
             dnn::cudnnSetConvolutionMathType(descriptors.conv.0, chosen.mathType)
@@ -466,40 +578,29 @@ impl Cudnn {
             descriptors,
             algorithm: chosen.algo,
             workspace_bytes: bytes.max(chosen.memory),
+            fused,
         })
     }
 
-    fn reserve_workspace(&mut self, bytes: usize) -> Result<(), CudaError> {
-        if bytes <= self.workspace_bytes {
-            return Ok(());
-        }
-        if self.workspace != 0 {
-            // SAFETY: our buffer; the work that used it was synchronized.
-            driver::check("cuMemFree", unsafe { cu::cuMemFree_v2(self.workspace) })?;
-            self.workspace = 0;
-            self.workspace_bytes = 0;
-        }
-        let mut buffer = 0;
-        // SAFETY: writes one device pointer.
-        driver::check("cuMemAlloc", unsafe {
-            cu::cuMemAlloc_v2(&mut buffer, bytes)
-        })?;
-        self.workspace = buffer;
-        self.workspace_bytes = bytes;
-        Ok(())
-    }
-
-    /// Runs `y = conv(x, w) (+ y if spec.accumulate)`, then adds `bias`
-    /// per output channel, on the default stream (asynchronously: the
-    /// caller synchronizes). Pointers address each tensor's first element
-    /// (the spec's offsets already applied).
+    /// Runs `y = relu?(conv(x, w) + (y if spec.accumulate) + z + bias)` on
+    /// the default stream (asynchronously: the caller synchronizes), the
+    /// ReLU and z as the spec says. Pointers address each tensor's first
+    /// element (the spec's offsets already applied; z has y's offset).
+    ///
+    /// With a ReLU or residual this is one
+    /// `cudnnConvolutionBiasActivationForward` (a zero bias stands in when
+    /// the spec has none); when cuDNN does not support that for the spec,
+    /// the plan falls back for good to separate calls: the convolution,
+    /// `cudnnAddTensor` for z and for the bias, and an in-place
+    /// `cudnnActivationForward`.
     ///
     /// # Safety
     ///
-    /// `x`, `w`, `y` and `bias` must be device-accessible addresses (device,
-    /// managed, or registered host memory) of at least
-    /// [`ConvSpec::x_bytes`], [`ConvSpec::w_bytes`], [`ConvSpec::y_bytes`]
-    /// and [`ConvSpec::bias_bytes`] bytes, aligned to the element size.
+    /// `x`, `w`, `y`, `bias` and `z` must be device-accessible addresses
+    /// (device, managed, or registered host memory) of at least
+    /// [`ConvSpec::x_bytes`], [`ConvSpec::w_bytes`], [`ConvSpec::y_bytes`],
+    /// [`ConvSpec::bias_bytes`] and (for z) [`ConvSpec::y_bytes`] bytes,
+    /// aligned to the element size; y must not overlap x, w, bias or z.
     pub unsafe fn forward(
         &mut self,
         spec: &ConvSpec,
@@ -507,52 +608,129 @@ impl Cudnn {
         w: u64,
         y: u64,
         bias: Option<u64>,
+        z: Option<u64>,
     ) -> Result<(), CudaError> {
-        if spec.has_bias != bias.is_some() {
+        let given = |present: bool| if present { "a" } else { "no" };
+        if spec.has_bias != bias.is_some() || spec.residual != z.is_some() {
             return Err(CudaError::BadSpec(format!(
-                "the spec says {} bias, but {} bias pointer was given",
-                if spec.has_bias { "a" } else { "no" },
-                if bias.is_some() { "a" } else { "no" },
+                "the spec says {} bias and {} residual, but {} bias and {} residual pointer were given",
+                given(spec.has_bias),
+                given(spec.residual),
+                given(bias.is_some()),
+                given(z.is_some()),
             )));
         }
         let bytes = self.plan(spec)?.workspace_bytes;
-        self.reserve_workspace(bytes)?;
-        let (handle, workspace, workspace_bytes) =
-            (self.handle, self.workspace, self.workspace_bytes);
+        self.workspace.reserve(bytes, false)?;
+        let bias_bytes = spec.w_dims[0] as usize * spec.element.size_bytes();
+        if spec.is_fused() && bias.is_none() {
+            self.zeros.reserve(bias_bytes, true)?;
+        }
+        let (handle, workspace, workspace_bytes, zeros) = (
+            self.handle,
+            self.workspace.pointer,
+            self.workspace.bytes,
+            self.zeros.pointer,
+        );
         let plan = self.plan(spec)?;
         let d = &plan.descriptors;
         // Scaling factors are f32 for f32 and f16 data alike.
-        let one = 1.0f32;
-        let beta = if spec.accumulate { 1.0f32 } else { 0.0 };
+        let (zero, one) = (0.0f32, 1.0f32);
         let scale = |v: &f32| v as *const f32 as *const c_void;
-        // SAFETY: live handle and descriptors; the buffers are the caller's
-        // responsibility; the workspace holds at least the plan's bytes.
+        let beta = if spec.accumulate { &one } else { &zero };
+        let input = |pointer: u64| pointer as *const c_void;
+        if plan.fused {
+            let (Some(bias_descriptor), Some(activation)) = (&d.bias, &d.activation) else {
+                return Err(CudaError::BadSpec(
+                    "a fused plan without bias or activation descriptor".to_string(),
+                ));
+            };
+            // z = y when accumulating (cuDNN allows z to alias y), none
+            // otherwise (alpha2 = 0).
+            let (alpha2, z) = match (z, spec.accumulate) {
+                (Some(z), _) => (&one, z),
+                (None, true) => (&one, y),
+                (None, false) => (&zero, y),
+            };
+            // SAFETY: live handle and descriptors; the buffers are the
+            // caller's responsibility; the workspace holds at least the
+            // plan's bytes and `zeros` at least K elements.
+            let status = unsafe {
+                dnn::cudnnConvolutionBiasActivationForward(
+                    handle,
+                    scale(&one),
+                    d.x.0,
+                    input(x),
+                    d.w.0,
+                    input(w),
+                    d.conv.0,
+                    plan.algorithm,
+                    workspace as *mut c_void,
+                    workspace_bytes,
+                    scale(alpha2),
+                    d.y.0,
+                    input(z),
+                    bias_descriptor.0,
+                    input(bias.unwrap_or(zeros)),
+                    activation.0,
+                    d.y.0,
+                    y as *mut c_void,
+                )
+            };
+            if !is_not_supported(status) {
+                return check("cudnnConvolutionBiasActivationForward", status);
+            }
+            if let Some(plan) = self.plans.get_mut(&spec.plan_key()) {
+                plan.fused = false;
+            }
+        }
+        let plan = self.plan(spec)?;
+        let d = &plan.descriptors;
+        // SAFETY: as above.
         check("cudnnConvolutionForward", unsafe {
             dnn::cudnnConvolutionForward(
                 handle,
                 scale(&one),
                 d.x.0,
-                x as *const c_void,
+                input(x),
                 d.w.0,
-                w as *const c_void,
+                input(w),
                 d.conv.0,
                 plan.algorithm,
                 workspace as *mut c_void,
                 workspace_bytes,
-                scale(&beta),
+                scale(beta),
                 d.y.0,
                 y as *mut c_void,
             )
         })?;
-        if let (Some(bias), Some(bias_descriptor)) = (bias, &d.bias) {
-            // SAFETY: as above; the bias holds K elements.
-            check("cudnnAddTensor", unsafe {
-                dnn::cudnnAddTensor(
+        let addends = [(z, Some(&d.y)), (bias, d.bias.as_ref())];
+        for (pointer, descriptor) in addends {
+            if let (Some(pointer), Some(descriptor)) = (pointer, descriptor) {
+                // SAFETY: as above; z has y's shape, the bias K elements.
+                check("cudnnAddTensor", unsafe {
+                    dnn::cudnnAddTensor(
+                        handle,
+                        scale(&one),
+                        descriptor.0,
+                        input(pointer),
+                        scale(&one),
+                        d.y.0,
+                        y as *mut c_void,
+                    )
+                })?;
+            }
+        }
+        if let (true, Some(activation)) = (spec.relu, &d.activation) {
+            // SAFETY: as above; cuDNN activations may work in place.
+            check("cudnnActivationForward", unsafe {
+                dnn::cudnnActivationForward(
                     handle,
+                    activation.0,
                     scale(&one),
-                    bias_descriptor.0,
-                    bias as *const c_void,
-                    scale(&one),
+                    d.y.0,
+                    input(y),
+                    scale(&zero),
                     d.y.0,
                     y as *mut c_void,
                 )
@@ -565,10 +743,8 @@ impl Cudnn {
 impl Drop for Cudnn {
     fn drop(&mut self) {
         self.plans.clear();
-        if self.workspace != 0 {
-            // SAFETY: our buffer, freed once.
-            unsafe { cu::cuMemFree_v2(self.workspace) };
-        }
+        let _ = self.workspace.free();
+        let _ = self.zeros.free();
         // SAFETY: created by cudnnCreate, destroyed once.
         unsafe { dnn::cudnnDestroy(self.handle) };
     }
@@ -577,7 +753,7 @@ impl Drop for Cudnn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::cuda::spec::tests::{grouped_3d, nhwc_3x3};
+    use crate::runtime::cuda::spec::tests::{grouped_3d, nhwc_3x3, nhwc_3x3_residual_relu};
 
     /// Whether cuDNN can be loaded; prints why not.
     fn cudnn_or_skip() -> bool {
@@ -601,6 +777,28 @@ mod tests {
         no_bias.has_bias = false;
         no_bias.filter_format = super::super::spec::FilterFormat::Kcrs;
         assert!(ConvDescriptors::new(&no_bias).is_ok());
+    }
+
+    #[test]
+    fn fused_epilogues_have_activation_descriptors() {
+        if !cudnn_or_skip() {
+            return;
+        }
+        let spec = nhwc_3x3_residual_relu();
+        let descriptors = ConvDescriptors::new(&spec).expect("valid fused convolution");
+        assert!(descriptors.activation.is_some() && descriptors.bias.is_some());
+        assert_eq!(descriptors.output_dims().expect("dims"), vec![1, 8, 14, 14]);
+        // A residual alone uses the identity activation; without a bias in
+        // the spec the fused call still gets a bias descriptor (for zeros).
+        let identity = ConvSpec {
+            relu: false,
+            has_bias: false,
+            ..spec
+        };
+        let descriptors = ConvDescriptors::new(&identity).expect("valid fused convolution");
+        assert!(descriptors.activation.is_some() && descriptors.bias.is_some());
+        let plain = ConvDescriptors::new(&nhwc_3x3()).expect("valid");
+        assert!(plain.activation.is_none());
     }
 
     #[test]

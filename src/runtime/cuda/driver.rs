@@ -950,11 +950,19 @@ fn decoded_spec(address: usize, words: &[i64]) -> Result<ConvSpec, CudaError> {
     Ok(spec)
 }
 
-/// `chlast_cudnn_conv(spec, x, w, y, bias)`: runs the convolution described
-/// by the [`SPEC_LEN`] words at `spec` on the aligned pointers `x`, `w`,
-/// `y` (the spec's element offsets are added here) and `bias` (0 = none),
-/// on the default stream, and waits for it.
-unsafe extern "C" fn chlast_cudnn_conv(spec: *const i64, x: u64, w: u64, y: u64, bias: u64) {
+/// `chlast_cudnn_conv(spec, x, w, y, bias, z)`: runs the convolution
+/// described by the [`SPEC_LEN`] words at `spec` on the aligned pointers
+/// `x`, `w`, `y` (the spec's element offsets are added here), `bias` (0 =
+/// none) and the residual `z` (0 = none; y's offset is added), on the
+/// default stream, and waits for it.
+unsafe extern "C" fn chlast_cudnn_conv(
+    spec: *const i64,
+    x: u64,
+    w: u64,
+    y: u64,
+    bias: u64,
+    z: u64,
+) {
     const FUNCTION: &str = "chlast_cudnn_conv";
     entry(FUNCTION, (), || {
         if spec.is_null() || x == 0 || w == 0 || y == 0 {
@@ -977,13 +985,18 @@ unsafe extern "C" fn chlast_cudnn_conv(spec: *const i64, x: u64, w: u64, y: u64,
             at(w, spec.w_offset)?,
             at(y, spec.y_offset)?,
         );
+        let z = if z == 0 {
+            None
+        } else {
+            Some(at(z, spec.y_offset)?)
+        };
         let mut cudnn = lock(&CUDNN);
         let cudnn = match &mut *cudnn {
             Some(cudnn) => cudnn,
             slot @ None => slot.insert(Cudnn::new()?),
         };
         // SAFETY: the compiled code passes buffers of the spec's shapes.
-        unsafe { cudnn.forward(&spec, x, w, y, (bias != 0).then_some(bias)) }?;
+        unsafe { cudnn.forward(&spec, x, w, y, (bias != 0).then_some(bias), z) }?;
         // SAFETY: no arguments.
         check("cuCtxSynchronize", unsafe { cu::cuCtxSynchronize() })
     })
@@ -1181,7 +1194,7 @@ mod tests {
         assert!(stream.is_null());
         assert_eq!(alloc_managed(16).err(), Some(CudaError::DriverNotFound));
         // SAFETY: a null spec is rejected before anything is read.
-        unsafe { chlast_cudnn_conv(std::ptr::null(), 0, 0, 0, 0) };
+        unsafe { chlast_cudnn_conv(std::ptr::null(), 0, 0, 0, 0, 0) };
     }
 
     #[test]

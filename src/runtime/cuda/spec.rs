@@ -11,7 +11,7 @@
 //! | 1 | element type: 0 = f32, 1 = f16 (the compute type is always f32) |
 //! | 2 | spatial rank k, 2 or 3; tensors have k + 2 dims |
 //! | 3 | groups |
-//! | 4 | flags: bit 0 = bias (a K-element vector added per output channel), bit 1 = accumulate (y = conv + y) |
+//! | 4 | flags: bit 0 = bias (a K-element vector added per output channel), bit 1 = accumulate (y = conv + y), bit 2 = relu (max(., 0) applied last), bit 3 = residual (a tensor z of y's shape and strides added before the relu) |
 //! | 5 | filter format: 0 = KCRS (cuDNN's NCHW), 1 = KRSC (cuDNN's NHWC) |
 //! | 6..11 | x dims in cuDNN's logical order N, C, spatial... (k + 2 used) |
 //! | 11..16 | x strides in elements, same order |
@@ -24,7 +24,9 @@
 //! | 40..43 | padding on both sides of each spatial dim (k used) |
 //!
 //! The compiler folds a symmetric zero padding in front of a convolution into
-//! the padding words; other pads stay explicit ops before it.
+//! the padding words; other pads stay explicit ops before it. With all flags
+//! the call computes y = relu(conv(x, w) + z + bias); accumulate and
+//! residual exclude each other (both add a tensor to the result).
 
 use super::CudaError;
 
@@ -37,6 +39,13 @@ pub const SPEC_VERSION: i64 = 1;
 pub const FLAG_BIAS: i64 = 1;
 /// Flag bit: the convolution is added to y's previous contents.
 pub const FLAG_ACCUMULATE: i64 = 2;
+/// Flag bit: ReLU (NaN-propagating `max(v, 0)`) is applied to the result.
+pub const FLAG_RELU: i64 = 4;
+/// Flag bit: a residual tensor z (y's dims and strides) is added before the
+/// ReLU.
+pub const FLAG_RESIDUAL: i64 = 8;
+/// Every flag bit this runtime reads.
+const KNOWN_FLAGS: i64 = FLAG_BIAS | FLAG_ACCUMULATE | FLAG_RELU | FLAG_RESIDUAL;
 
 const VERSION: usize = 0;
 const ELEMENT: usize = 1;
@@ -123,6 +132,11 @@ pub struct ConvSpec {
     pub has_bias: bool,
     /// Whether the result is added to y (beta = 1) instead of replacing it.
     pub accumulate: bool,
+    /// Whether ReLU is applied last.
+    pub relu: bool,
+    /// Whether a residual tensor z (y's dims and strides) is added before
+    /// the ReLU.
+    pub residual: bool,
     /// Memory order of the filter.
     pub filter_format: FilterFormat,
     /// x dims N, C, spatial...
@@ -172,7 +186,7 @@ impl ConvSpec {
             other => return Err(bad(format!("spatial rank {other}, expected 2 or 3"))),
         };
         let flags = words[FLAGS];
-        if flags & !(FLAG_BIAS | FLAG_ACCUMULATE) != 0 {
+        if flags & !KNOWN_FLAGS != 0 {
             return Err(bad(format!("unknown flags {flags:#x}")));
         }
         let filter_format = match words[FILTER_FORMAT] {
@@ -208,6 +222,8 @@ impl ConvSpec {
             groups: words[GROUPS],
             has_bias: flags & FLAG_BIAS != 0,
             accumulate: flags & FLAG_ACCUMULATE != 0,
+            relu: flags & FLAG_RELU != 0,
+            residual: flags & FLAG_RESIDUAL != 0,
             filter_format,
             x_dims: take(X_DIMS, rank + 2),
             x_strides: take(X_STRIDES, rank + 2),
@@ -233,8 +249,15 @@ impl ConvSpec {
         words[ELEMENT] = self.element.code();
         words[RANK] = self.rank as i64;
         words[GROUPS] = self.groups;
-        words[FLAGS] = if self.has_bias { FLAG_BIAS } else { 0 }
-            | if self.accumulate { FLAG_ACCUMULATE } else { 0 };
+        words[FLAGS] = [
+            (self.has_bias, FLAG_BIAS),
+            (self.accumulate, FLAG_ACCUMULATE),
+            (self.relu, FLAG_RELU),
+            (self.residual, FLAG_RESIDUAL),
+        ]
+        .iter()
+        .filter(|(set, _)| *set)
+        .fold(0, |flags, (_, bit)| flags | bit);
         words[FILTER_FORMAT] = self.filter_format.code();
         let mut put = |start: usize, slots: usize, values: &[i64]| {
             for (i, &v) in values.iter().take(slots).enumerate() {
@@ -316,6 +339,12 @@ impl ConvSpec {
                 return Err(bad(format!("negative {name} offset {offset}")));
             }
         }
+        if self.accumulate && self.residual {
+            return Err(bad(
+                "accumulate and residual both add a tensor to the result; at most one may be set"
+                    .to_string(),
+            ));
+        }
         let (channels, filters) = (self.x_dims[1], self.w_dims[0]);
         if self.groups <= 0 || self.groups > i64::from(i32::MAX) {
             return Err(bad(format!("{} groups", self.groups)));
@@ -372,6 +401,12 @@ impl ConvSpec {
         span(&self.y_dims, &self.y_strides) * self.element.size_bytes()
     }
 
+    /// Whether the call needs cuDNN's fused conv + bias + activation
+    /// (`cudnnConvolutionBiasActivationForward`): a ReLU or a residual.
+    pub fn is_fused(&self) -> bool {
+        self.relu || self.residual
+    }
+
     /// Bytes of the bias vector (K elements), 0 without bias.
     pub fn bias_bytes(&self) -> usize {
         if self.has_bias {
@@ -421,6 +456,8 @@ pub(crate) mod tests {
             groups: 1,
             has_bias: true,
             accumulate: false,
+            relu: false,
+            residual: false,
             filter_format: FilterFormat::Krsc,
             x_dims: vec![1, 4, 16, 16],
             x_strides: vec![16 * 16 * 4, 1, 16 * 4, 4],
@@ -445,6 +482,8 @@ pub(crate) mod tests {
             groups: 2,
             has_bias: false,
             accumulate: true,
+            relu: false,
+            residual: false,
             filter_format: FilterFormat::Kcrs,
             x_dims: vec![2, 4, 9, 11, 10],
             x_strides: vec![4 * 9 * 11 * 10, 9 * 11 * 10, 11 * 10, 10, 1],
@@ -460,9 +499,18 @@ pub(crate) mod tests {
         }
     }
 
+    /// [`nhwc_3x3`] with its ReLU and a residual folded in.
+    pub(crate) fn nhwc_3x3_residual_relu() -> ConvSpec {
+        ConvSpec {
+            relu: true,
+            residual: true,
+            ..nhwc_3x3()
+        }
+    }
+
     #[test]
     fn round_trip() {
-        for spec in [nhwc_3x3(), grouped_3d()] {
+        for spec in [nhwc_3x3(), grouped_3d(), nhwc_3x3_residual_relu()] {
             let words = spec.encode();
             assert_eq!(words.len(), SPEC_LEN);
             assert_eq!(ConvSpec::decode(&words).expect("valid spec"), spec);
@@ -475,6 +523,10 @@ pub(crate) mod tests {
         let words = grouped_3d().encode();
         assert_eq!(words[4], FLAG_ACCUMULATE);
         assert_eq!(&words[37..], &[7, 0, 128, 1, 0, 2]);
+        let words = nhwc_3x3_residual_relu().encode();
+        assert_eq!(words[4], FLAG_BIAS | FLAG_RELU | FLAG_RESIDUAL);
+        assert!(nhwc_3x3_residual_relu().is_fused());
+        assert!(!nhwc_3x3().is_fused());
     }
 
     #[test]
@@ -513,7 +565,11 @@ pub(crate) mod tests {
         assert!(decode_error(|w| w[1] = 5).contains("element type 5"));
         assert!(decode_error(|w| w[2] = 1).contains("spatial rank 1"));
         assert!(decode_error(|w| w[2] = 4).contains("spatial rank 4"));
-        assert!(decode_error(|w| w[4] = 4).contains("unknown flags"));
+        assert!(decode_error(|w| w[4] = 16).contains("unknown flags"));
+        assert!(
+            decode_error(|w| w[4] = FLAG_ACCUMULATE | FLAG_RESIDUAL)
+                .contains("accumulate and residual")
+        );
         assert!(decode_error(|w| w[5] = 2).contains("filter format 2"));
         assert!(decode_error(|w| w[10] = 3).contains("entry 10"));
         assert!(decode_error(|w| w[33] = 1).contains("entry 33"));

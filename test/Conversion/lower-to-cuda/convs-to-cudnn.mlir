@@ -8,9 +8,9 @@
 // CHECK: %[[G:.*]] = memref.get_global @[[S]]
 // CHECK: %[[NONE:.*]] = arith.constant 0 : i64
 // CHECK: memref.extract_aligned_pointer_as_index %[[G]]
-// CHECK: call @chlast_cudnn_conv({{.*}}, %[[NONE]]) : (i64, i64, i64, i64, i64) -> ()
+// CHECK: call @chlast_cudnn_conv({{.*}}, %[[NONE]], %[[NONE]]) : (i64, i64, i64, i64, i64, i64) -> ()
 // CHECK-NOT: linalg.conv
-// CHECK: func.func private @chlast_cudnn_conv(i64, i64, i64, i64, i64)
+// CHECK: func.func private @chlast_cudnn_conv(i64, i64, i64, i64, i64, i64)
 func.func @nhwc_zero_fill(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x8x8xf32>) {
   %z = arith.constant 0.0 : f32
   linalg.fill ins(%z : f32) outs(%y : memref<1x8x8x8xf32>)
@@ -27,7 +27,7 @@ func.func @nhwc_zero_fill(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %y
 // CHECK-NOT: linalg.generic
 // CHECK: %[[B:.*]] = memref.extract_aligned_pointer_as_index %arg2 : memref<8xf32>
 // CHECK: %[[BI:.*]] = arith.index_cast %[[B]]
-// CHECK: call @chlast_cudnn_conv({{.*}}, %[[BI]])
+// CHECK: call @chlast_cudnn_conv({{.*}}, %[[BI]], %{{.*}})
 func.func @nhwc_bias(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %b: memref<8xf32>, %y: memref<1x8x8x8xf32>) {
   linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (c)>, affine_map<(n, c, h, w) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<8xf32>) outs(%y : memref<1x8x8x8xf32>) {
   ^bb0(%in: f32, %out: f32):
@@ -234,5 +234,203 @@ func.func @source_written_after_copy(%src: memref<1x8x8x4xf32>, %w: memref<8x3x3
   linalg.fill ins(%one : f32) outs(%src : memref<1x8x8x4xf32>)
   linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%padded, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
   memref.dealloc %padded : memref<1x10x10x4xf32>
+  return
+}
+
+// -----
+
+// A ReLU right after the conv (torch-mlir's `arith.maximumf` with 0) runs in
+// the same cuDNN call: flags 1 | 4 (bias, relu); the call writes the ReLU's
+// output and the conv's own buffer goes away.
+// CHECK: dense<[1, 0, 2, 1, 5, 1,
+// CHECK-LABEL: func.func @bias_relu
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[O:.*]] = memref.extract_aligned_pointer_as_index %arg3
+// CHECK-DAG: %[[OI:.*]] = arith.index_cast %[[O]]
+// CHECK-DAG: %[[NONE:.*]] = arith.constant 0 : i64
+// CHECK: call @chlast_cudnn_conv(%{{.*}}, %{{.*}}, %{{.*}}, %[[OI]], %{{.*}}, %[[NONE]])
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+func.func @bias_relu(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %y = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<8xf32>) outs(%y : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %y : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// A residual add then ReLU (a ResNet block's tail), operands in either
+// order and the zero inside the body: flags 1 | 4 | 8; the residual is the
+// call's last argument. The output buffer, allocated after the conv, moves
+// in front of the call.
+// CHECK: dense<[1, 0, 2, 1, 13, 1,
+// CHECK-LABEL: func.func @residual_relu
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x8x8x8xf32>
+// CHECK-NOT: memref.alloc
+// CHECK-DAG: %[[O:.*]] = memref.extract_aligned_pointer_as_index %[[OUT]]
+// CHECK-DAG: %[[OI:.*]] = arith.index_cast %[[O]]
+// CHECK-DAG: %[[R:.*]] = memref.extract_aligned_pointer_as_index %arg3
+// CHECK-DAG: %[[RI:.*]] = arith.index_cast %[[R]]
+// CHECK: call @chlast_cudnn_conv(%{{.*}}, %{{.*}}, %{{.*}}, %[[OI]], %{{.*}}, %[[RI]])
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[OUT]]
+func.func @residual_relu(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %b: memref<8xf32>, %res: memref<1x8x8x8xf32>) -> memref<1x8x8x8xf32> {
+  %y = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<8xf32>) outs(%y : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  %out = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%res, %y : memref<1x8x8x8xf32>, memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%r: f32, %c: f32, %o: f32):
+    %zero = arith.constant 0.0 : f32
+    %s = arith.addf %c, %r : f32
+    %m = arith.maximumf %zero, %s : f32
+    linalg.yield %m : f32
+  }
+  memref.dealloc %y : memref<1x8x8x8xf32>
+  return %out : memref<1x8x8x8xf32>
+}
+
+// -----
+
+// A residual add alone (a VAE resnet block's tail): flags 1 | 8, no ReLU.
+// The maps may permute the loops, as long as all operands share them.
+// CHECK: dense<[1, 0, 2, 1, 9, 1,
+// CHECK-LABEL: func.func @residual_add
+// CHECK-NOT: linalg.generic
+// CHECK: call @chlast_cudnn_conv
+func.func @residual_add(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %b: memref<8xf32>, %res: memref<1x8x8x8xf32>, %out: memref<1x8x8x8xf32>) {
+  %y = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (c)>, affine_map<(n, c, h, w) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<8xf32>) outs(%y : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, h, w, c)>, affine_map<(n, c, h, w) -> (n, h, w, c)>, affine_map<(n, c, h, w) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %res : memref<1x8x8x8xf32>, memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%c: f32, %r: f32, %o: f32):
+    %s = arith.addf %c, %r : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %y : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// A ReLU in place on the conv's output: flags 4 (zero fill dropped, relu),
+// the output buffer stays.
+// CHECK: dense<[1, 0, 2, 1, 4, 1,
+// CHECK-LABEL: func.func @relu_in_place
+// CHECK-NOT: linalg.
+// CHECK: call @chlast_cudnn_conv
+func.func @relu_in_place(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : memref<1x8x8x8xf32>) outs(%y : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Not folded: the conv's result is read again later (the pre-activation
+// value is needed), so the ReLU stays a kernel (flags 1).
+// CHECK: dense<[1, 0, 2, 1, 1, 1,
+// CHECK-LABEL: func.func @result_read_twice
+// CHECK: call @chlast_cudnn_conv
+// CHECK: arith.maximumf
+// CHECK: memref.copy
+func.func @result_read_twice(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %b: memref<8xf32>, %out: memref<1x8x8x8xf32>, %pre: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %y = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<8xf32>) outs(%y : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %y, %pre : memref<1x8x8x8xf32> to memref<1x8x8x8xf32>
+  memref.dealloc %y : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Not folded: a leaky ReLU's slope, a clamp at 0.5 and SiLU are not cuDNN
+// epilogues; a ReLU writing into the conv's input buffer would overwrite x
+// while cuDNN reads it; an already accumulating conv (flags 2) keeps its
+// ReLU kernel.
+// CHECK-LABEL: func.func @not_epilogues
+// CHECK: call @chlast_cudnn_conv
+// CHECK: arith.maximumf
+// CHECK: call @chlast_cudnn_conv
+// CHECK: arith.negf
+// CHECK: call @chlast_cudnn_conv
+// CHECK: arith.maximumf
+// CHECK: call @chlast_cudnn_conv
+// CHECK: arith.maximumf
+func.func @not_epilogues(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %out: memref<1x8x8x8xf32>, %xs: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  %one = arith.constant 1.0 : f32
+  %y0 = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%y0 : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y0 : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y0 : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %half : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %y0 : memref<1x8x8x8xf32>
+  %y1 = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%y1 : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y1 : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y1 : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %n = arith.negf %in : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %s = arith.divf %in, %d : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %y1 : memref<1x8x8x8xf32>
+  %y2 = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%y2 : memref<1x8x8x8xf32>)
+  %xo = memref.reinterpret_cast %x to offset: [0], sizes: [1, 8, 8, 8], strides: [512, 64, 8, 1] : memref<1x10x10x4xf32> to memref<1x8x8x8xf32>
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y2 : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y2 : memref<1x8x8x8xf32>) outs(%xo : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %y2 : memref<1x8x8x8xf32>
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%xs : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%xs : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
   return
 }

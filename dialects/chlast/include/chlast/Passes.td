@@ -73,12 +73,15 @@ def ConvsToCudnn : Pass<"chlast-convs-to-cudnn", "::mlir::ModuleOp"> {
     2-D or 3-D, strided, dilated, grouped or depthwise; multiply-accumulate
     body; f32 or f16; static shapes and strides) whose operands map onto
     cuDNN tensor/filter descriptors becomes
-    `func.call @chlast_cudnn_conv(spec, x, w, y, bias)`: pointers as i64 and
-    a private constant `memref.global` holding the descriptor spec (dims,
+    `func.call @chlast_cudnn_conv(spec, x, w, y, bias, z)`: pointers as i64
+    and a private constant `memref.global` holding the descriptor spec (dims,
     element strides, conv strides/dilations, groups, filter format KCRS or
     KRSC, flags). A bias broadcast written into the output buffer right
     before the conv is folded into the call (bias flag), a zero fill is
     dropped (beta = 0), any other initial value is accumulated (beta = 1).
+    An elementwise op right after the conv computing relu(y), y + z or
+    relu(y + z) (`arith.maximumf` with 0; z a buffer of y's type) is folded
+    too (relu and residual flags): the call writes that op's output buffer.
     Convs that cuDNN cannot describe stay linalg ops (a remark says why) and
     become GPU kernels.
   }];

@@ -9,9 +9,10 @@
 #
 #   scripts/cuda-table.sh            # CHLAST_OPT=path to use a given binary
 #
-# Columns: kernel launches, cuDNN calls (channels-first ones), standalone
-# layout-conversion kernels (interior ones) and their bytes read+written,
-# modelled hidden bytes. Needs no GPU.
+# Columns: kernel launches, cuDNN calls (channels-first ones; ones with a
+# fused ReLU/residual epilogue), standalone layout-conversion kernels
+# (interior ones) and their bytes read+written, modelled hidden bytes.
+# Needs no GPU.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,17 +30,18 @@ field() { sed -E "s/.*\"$2\": ([0-9]+).*/\1/" <<<"$1"; }
 
 row() { # name variant json
   local j=$3
-  printf '| %s | %s | %s | %s (%s) | %s (%s) | %s | %s |\n' "$1" "$2" \
+  printf '| %s | %s | %s | %s (%s) | %s | %s (%s) | %s | %s |\n' "$1" "$2" \
     "$(field "$j" kernel_launches)" "$(field "$j" cudnn_calls)" \
     "$(field "$j" cudnn_channels_first_calls)" \
+    "$(field "$j" cudnn_fused_epilogues)" \
     "$(field "$j" layout_conversion_kernels)" \
     "$(field "$j" interior_layout_conversion_kernels)" \
     "$(field "$j" layout_conversion_bytes)" \
     "$(field "$j" modelled_hidden_conversion_bytes)"
 }
 
-echo "| program | variant | kernels | cuDNN calls (NCHW) | conversion kernels (interior) | conversion bytes | modelled hidden bytes |"
-echo "|---|---|---|---|---|---|---|"
+echo "| program | variant | kernels | cuDNN calls (NCHW) | fused epilogues | conversion kernels (interior) | conversion bytes | modelled hidden bytes |"
+echo "|---|---|---|---|---|---|---|---|"
 for f in examples/models/*.mlir examples/vae_resblock3d.mlir ../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir; do
   name=$(basename "$f" .mlir)
   for variant in original per-conv chlast; do

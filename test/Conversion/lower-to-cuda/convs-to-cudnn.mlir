@@ -434,3 +434,77 @@ func.func @not_epilogues(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %ou
   }
   return
 }
+
+// -----
+
+// Bufferization reuses one buffer for several values: the conv's buffer
+// %y is written again later (a full overwrite before any read), so the
+// conv's value is dead after the ReLU and the ReLU folds (flags 4); %y
+// stays for its later use. When the next access reads %y instead, the ReLU
+// stays a kernel (flags 0).
+// CHECK-DAG: dense<[1, 0, 2, 1, 4, 1,
+// CHECK-DAG: dense<[1, 0, 2, 1, 0, 1,
+// CHECK-LABEL: func.func @reused_buffer
+// CHECK: %[[Y:.*]] = memref.alloc()
+// CHECK: call @chlast_cudnn_conv
+// CHECK-NOT: arith.maximumf
+// CHECK: linalg.fill {{.*}} outs(%[[Y]]
+// CHECK: call @chlast_cudnn_conv
+// CHECK: arith.maximumf
+// CHECK: memref.copy %[[Y]]
+func.func @reused_buffer(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %out: memref<1x8x8x8xf32>, %keep: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %y = memref.alloc() : memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%y : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  linalg.fill ins(%one : f32) outs(%y : memref<1x8x8x8xf32>)
+  memref.copy %y, %keep : memref<1x8x8x8xf32> to memref<1x8x8x8xf32>
+  linalg.fill ins(%zero : f32) outs(%y : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %y, %keep : memref<1x8x8x8xf32> to memref<1x8x8x8xf32>
+  memref.dealloc %y : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// The shared fixture's residual add: once the zero padding is folded, the
+// conv reads %src directly, and bufferization had the add write into %src
+// (its last use as the pad's source). cuDNN cannot write the buffer it
+// reads, so the add stays a kernel (flags 1, padding folded).
+// CHECK: dense<[1, 0, 2, 1, 1, 1, {{.*}}, 1, 1, 0]>
+// CHECK-LABEL: func.func @output_is_the_padded_source
+// CHECK: call @chlast_cudnn_conv
+// CHECK: arith.addf
+func.func @output_is_the_padded_source(%src: memref<1x8x8x4xf32>, %w: memref<4x3x3x4xf32>, %b: memref<4xf32>, %res: memref<1x8x8x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %padded = memref.alloc() : memref<1x10x10x4xf32>
+  linalg.fill ins(%zero : f32) outs(%padded : memref<1x10x10x4xf32>)
+  %interior = memref.subview %padded[0, 1, 1, 0] [1, 8, 8, 4] [1, 1, 1, 1] : memref<1x10x10x4xf32> to memref<1x8x8x4xf32, strided<[400, 40, 4, 1], offset: 44>>
+  memref.copy %src, %interior : memref<1x8x8x4xf32> to memref<1x8x8x4xf32, strided<[400, 40, 4, 1], offset: 44>>
+  %y = memref.alloc() : memref<1x8x8x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<4xf32>) outs(%y : memref<1x8x8x4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%padded, %w : memref<1x10x10x4xf32>, memref<4x3x3x4xf32>) outs(%y : memref<1x8x8x4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>, affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%res, %y : memref<1x8x8x4xf32>, memref<1x8x8x4xf32>) outs(%src : memref<1x8x8x4xf32>) {
+  ^bb0(%r: f32, %c: f32, %o: f32):
+    %s = arith.addf %r, %c : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %y : memref<1x8x8x4xf32>
+  memref.dealloc %padded : memref<1x10x10x4xf32>
+  return
+}

@@ -185,6 +185,9 @@ fn public_functions(text: &str) -> Vec<String> {
 /// The rewrite is exact: for every program with convs, the original and
 /// `--conv-channels-last --chlast-materialize-layouts` compute the same
 /// outputs on the same seeded inputs (chlast-run --compare, f32 rtol 1e-4).
+/// So do the CUDA lowering's convolutions (`--compare-target cpu-cudnn`:
+/// the cuDNN calls, with their folded pads, biases and ReLU/residual
+/// epilogues, run by the CPU reference) of both programs.
 /// Programs the CPU runner cannot run (dynamic shapes, memrefs, encoded
 /// signatures, unsupported element types) are listed and skipped; at least
 /// 40 functions must be compared.
@@ -301,16 +304,25 @@ fn check_equivalence(
             String::from_utf8_lossy(&opt.stderr)
         ));
     }
-    let compare = run(&["--compare", rewritten.to_str().unwrap()])?;
-    if compare.status.success() {
-        Ok(None)
-    } else {
-        Err(format!(
-            "{name} @{function}: {}{}",
-            String::from_utf8_lossy(&compare.stdout),
-            String::from_utf8_lossy(&compare.stderr)
-        ))
+    // The rewrite on the CPU; then the CUDA lowering's convolutions (cuDNN
+    // calls run by the CPU reference) of the original and of the rewrite.
+    let path = path.to_str().unwrap();
+    let rewritten = rewritten.to_str().unwrap();
+    for (other, target, what) in [
+        (rewritten, "cpu", "rewrite"),
+        (path, "cpu-cudnn", "cuDNN calls of the original"),
+        (rewritten, "cpu-cudnn", "cuDNN calls of the rewrite"),
+    ] {
+        let compare = run(&["--compare", other, "--compare-target", target])?;
+        if !compare.status.success() {
+            return Err(format!(
+                "{name} @{function} ({what}): {}{}",
+                String::from_utf8_lossy(&compare.stdout),
+                String::from_utf8_lossy(&compare.stderr)
+            ));
+        }
     }
+    Ok(None)
 }
 
 /// The equivalence check has teeth: a rewrite with one wrong permutation

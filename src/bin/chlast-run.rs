@@ -1,15 +1,18 @@
 //! `chlast-run`: runs a function of an MLIR file on the CPU or a CUDA GPU.
 //!
 //! ```text
-//! chlast-run FILE.mlir [--target cpu|cuda] [--chip sm_80] [--emit-ptx DIR]
+//! chlast-run FILE.mlir [--target cpu|cpu-cudnn|cuda] [--chip sm_80] [--emit-ptx DIR]
 //!            [--entry NAME] [--seed N | --inputs a.npy,b.npy]
 //!            [--save-outputs DIR] [--iterations K]
-//!            [--compare OTHER.mlir [--rtol R] [--atol A]] [--opt-level L]
+//!            [--compare OTHER.mlir [--compare-target T] [--rtol R] [--atol A]]
+//!            [--opt-level L]
 //! ```
 //!
 //! On the CPU the file is lowered with the upstream CPU pipeline (see
 //! `chlast::runtime::lowering`); on CUDA with `chlast-lower-to-cuda` (see
-//! `chlast::runtime::cuda_program`). Both run with MLIR's ExecutionEngine. Inputs
+//! `chlast::runtime::cuda_program`); `cpu-cudnn` lowers like CUDA up to the
+//! cuDNN calls and runs those with a CPU reference
+//! (`chlast::runtime::cuda::reference`). All run with MLIR's ExecutionEngine. Inputs
 //! are seeded pseudo-random tensors (`--seed`, default 0; see
 //! `chlast::runtime::random`) or `.npy` files. Errors print
 //! `chlast-run: ...` and exit with status 1.
@@ -35,8 +38,12 @@ Runs a function of FILE on the CPU (upstream MLIR lowering + ExecutionEngine)
 or on a CUDA GPU (chlast-lower-to-cuda: PTX kernels + cuDNN convolutions).
 
 options:
-  --target cpu|cuda     where to run (default cpu); cuda needs an NVIDIA GPU,
-                        its driver (libcuda.so.1) and cuDNN 9 (libcudnn.so.9)
+  --target T            where to run: cpu (default); cuda, which needs an NVIDIA
+                        GPU, its driver (libcuda.so.1) and cuDNN 9
+                        (libcudnn.so.9); cpu-cudnn, the CUDA lowering's
+                        convolutions (the cuDNN calls it makes) run by a CPU
+                        reference, everything else as on cpu: checks the CUDA
+                        lowering without a GPU
   --chip sm_XX          GPU architecture for --target cuda (default sm_80)
   --emit-ptx DIR        --target cuda: write each kernel module's PTX to
                         DIR/NAME.ptx (before running, so it works without a GPU)
@@ -48,6 +55,8 @@ options:
   --iterations K        time K runs after one warm-up run (min and median)
   --compare OTHER.mlir  run OTHER on the same inputs and compare each output;
                         exit status 1 when an element differs beyond tolerance
+  --compare-target T    run OTHER on target T (default: --target's), e.g.
+                        `F --compare F --compare-target cpu-cudnn`
   --rtol R, --atol A    tolerance of --compare: |a - b| <= atol + rtol * |ref|
                         (default for f32: rtol 1e-4, atol 1e-5)
   --opt-level L         LLVM optimization level of the JIT, 0-3 (default 2)
@@ -69,6 +78,7 @@ struct Options {
     atol: Option<f64>,
     opt_level: Option<u32>,
     target: Target,
+    compare_target: Option<Target>,
     chip: Option<String>,
     emit_ptx: Option<PathBuf>,
 }
@@ -78,6 +88,18 @@ enum Target {
     #[default]
     Cpu,
     Cuda,
+    CpuCudnn,
+}
+
+fn target(flag: &str, text: &str) -> Result<Target, String> {
+    match text {
+        "cpu" => Ok(Target::Cpu),
+        "cuda" => Ok(Target::Cuda),
+        "cpu-cudnn" => Ok(Target::CpuCudnn),
+        other => Err(format!(
+            "{flag} must be cpu, cpu-cudnn or cuda, not '{other}'"
+        )),
+    }
 }
 
 enum Command {
@@ -152,13 +174,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 options.iterations = Some(k);
             }
             "--compare" => options.compare = Some(PathBuf::from(value(flag)?)),
-            "--target" => {
-                options.target = match value(flag)?.as_str() {
-                    "cpu" => Target::Cpu,
-                    "cuda" => Target::Cuda,
-                    other => return Err(format!("--target must be cpu or cuda, not '{other}'")),
-                }
-            }
+            "--target" => options.target = target(flag, &value(flag)?)?,
+            "--compare-target" => options.compare_target = Some(target(flag, &value(flag)?)?),
             "--chip" => options.chip = Some(value(flag)?),
             "--emit-ptx" => options.emit_ptx = Some(PathBuf::from(value(flag)?)),
             "--rtol" => options.rtol = Some(tolerance(flag, &value(flag)?)?),
@@ -181,11 +198,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     if options.seed.is_some() && options.inputs.is_some() {
         return Err("--seed and --inputs are exclusive".into());
     }
-    if options.target == Target::Cpu && (options.chip.is_some() || options.emit_ptx.is_some()) {
+    let uses_cuda = options.target == Target::Cuda || options.compare_target == Some(Target::Cuda);
+    if !uses_cuda && (options.chip.is_some() || options.emit_ptx.is_some()) {
         return Err("--chip and --emit-ptx only apply to --target cuda".into());
     }
-    if options.compare.is_none() && (options.rtol.is_some() || options.atol.is_some()) {
-        return Err("--rtol and --atol only apply to --compare".into());
+    if options.compare.is_none()
+        && (options.rtol.is_some() || options.atol.is_some() || options.compare_target.is_some())
+    {
+        return Err("--rtol, --atol and --compare-target only apply to --compare".into());
     }
     Ok(Command::Run(Box::new(options)))
 }
@@ -244,13 +264,14 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
     let opt_level = options
         .opt_level
         .unwrap_or(CompileOptions::default().opt_level);
-    let compile = |path: &Path| -> Result<Program, RuntimeError> {
+    let compile = |path: &Path, target: Target| -> Result<Program, RuntimeError> {
         let module = runtime::cpu::parse_file(&context, path)?;
         let name = path.display().to_string();
-        if options.target == Target::Cpu {
+        if target != Target::Cuda {
             let compile_options = CompileOptions {
                 entry: options.entry.clone(),
                 opt_level,
+                cudnn_on_cpu: target == Target::CpuCudnn,
                 ..Default::default()
             };
             return Ok(Program::Cpu(CpuProgram::from_module(
@@ -273,8 +294,13 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
             lowered, opt_level,
         )?)))
     };
-    let program = compile(&options.file)?;
-    let other = options.compare.as_deref().map(compile).transpose()?;
+    let program = compile(&options.file, options.target)?;
+    let other_target = options.compare_target.unwrap_or(options.target);
+    let other = options
+        .compare
+        .as_deref()
+        .map(|path| compile(path, other_target))
+        .transpose()?;
     if let (Some(other), Some(path)) = (&other, &options.compare)
         && other.signature() != program.signature()
     {

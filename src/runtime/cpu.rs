@@ -11,7 +11,9 @@
 //! ```
 
 use super::{
-    RuntimeError, diagnostics,
+    RuntimeError,
+    cuda::reference,
+    diagnostics,
     engine::Engine,
     entry::{self, Signature},
     lowering,
@@ -39,6 +41,11 @@ pub struct CompileOptions {
     pub opt_level: u32,
     /// Shared library providing external functions of the lowered code.
     pub runner_utils: PathBuf,
+    /// Lower like the CUDA target up to its cuDNN calls
+    /// ([`lowering::CUDNN_ON_CPU_PASSES`]) and run those calls with the
+    /// CPU reference of [`crate::runtime::cuda::reference`]: checks the
+    /// CUDA lowering's convolutions without a GPU.
+    pub cudnn_on_cpu: bool,
 }
 
 impl Default for CompileOptions {
@@ -47,6 +54,7 @@ impl Default for CompileOptions {
             entry: None,
             opt_level: 2,
             runner_utils: PathBuf::from(RUNNER_UTILS),
+            cudnn_on_cpu: false,
         }
     }
 }
@@ -56,6 +64,7 @@ pub struct CpuProgram<'c> {
     engine: Engine,
     entry: String,
     signature: Signature,
+    cudnn_on_cpu: bool,
     _context: PhantomData<&'c Context>,
 }
 
@@ -103,17 +112,24 @@ impl<'c> CpuProgram<'c> {
     ) -> Result<Self, RuntimeError> {
         let (entry, mut module, signature) =
             lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
-        lowering::lower_to_llvm(context, &mut module, &entry)?;
+        let (passes, symbols) = if options.cudnn_on_cpu {
+            (lowering::CUDNN_ON_CPU_PASSES, reference::symbols())
+        } else {
+            (lowering::CPU_PASSES, vec![])
+        };
+        lowering::lower_to_llvm(context, &mut module, &entry, passes)?;
 
         melior::utility::register_all_llvm_translations(context);
-        let needs_runner_utils = !lowering::external_functions(&module).is_empty();
+        let needs_runner_utils = lowering::external_functions(&module)
+            .iter()
+            .any(|name| !symbols.iter().any(|(symbol, _)| symbol == name));
         let libraries: Vec<&Path> = if needs_runner_utils && options.runner_utils.exists() {
             vec![options.runner_utils.as_path()]
         } else {
             vec![]
         };
         let (engine, messages) = diagnostics::capture(context, || {
-            Engine::new(&module, options.opt_level, &libraries)
+            Engine::with_symbols(&module, options.opt_level, &libraries, &symbols)
         });
         let engine = engine.ok_or_else(|| {
             if messages.is_empty() {
@@ -131,6 +147,7 @@ impl<'c> CpuProgram<'c> {
             engine,
             entry,
             signature,
+            cudnn_on_cpu: options.cudnn_on_cpu,
             _context: PhantomData,
         };
         if !program.engine.has_packed(&program.symbol()) {
@@ -203,7 +220,14 @@ impl<'c> CpuProgram<'c> {
         // then out-parameters), over live buffers of exactly the
         // signature's shapes and element types (checked by `check_inputs`
         // and by construction for outputs).
-        unsafe { memref::invoke_on_descriptors(&self.engine, &self.entry, &mut descriptors) }
+        unsafe { memref::invoke_on_descriptors(&self.engine, &self.entry, &mut descriptors) }?;
+        match self.cudnn_on_cpu.then(reference::take_error).flatten() {
+            Some(error) => Err(RuntimeError::Invoke {
+                function: self.entry.clone(),
+                message: format!("cuDNN call (CPU reference): {error}"),
+            }),
+            None => Ok(()),
+        }
     }
 }
 

@@ -51,6 +51,36 @@ pub const CPU_PASSES: &[&str] = &[
     "reconcile-unrealized-casts",
 ];
 
+/// The CUDA pipeline's host-side passes up to and including
+/// `chlast-convs-to-cudnn` (as in `dialects/chlast/lib/LowerToCuda.cpp`),
+/// then the CPU lowering: convolutions become the `chlast_cudnn_conv` calls
+/// the CUDA target makes, everything else runs as CPU loops. Run with
+/// [`super::cuda::reference`] bound to the calls, this checks the CUDA
+/// lowering's convolution handling on the CPU.
+pub const CUDNN_ON_CPU_PASSES: &[&str] = &[
+    "func.func(convert-elementwise-to-linalg)",
+    "func.func(linalg-generalize-named-ops)",
+    "chlast-fuse-elementwise",
+    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
+    "buffer-results-to-out-params{modify-public-functions}",
+    "buffer-deallocation-pipeline",
+    "convert-bufferization-to-memref",
+    "chlast-convs-to-cudnn",
+    "convert-linalg-to-loops",
+    "expand-strided-metadata",
+    "lower-affine",
+    "convert-scf-to-cf",
+    "func.func(arith-expand)",
+    "convert-math-to-llvm",
+    "convert-math-to-libm",
+    "convert-arith-to-llvm",
+    "convert-cf-to-llvm",
+    "finalize-memref-to-llvm",
+    "convert-func-to-llvm",
+    "convert-index-to-llvm",
+    "reconcile-unrealized-casts",
+];
+
 /// `builtin.module(p1,p2,...)`.
 pub fn pipeline(passes: &[&str]) -> String {
     format!("builtin.module({})", passes.join(","))
@@ -154,22 +184,20 @@ pub fn materialized_clone<'c>(
 }
 
 /// Marks `entry` for the C interface and its arguments read-only, then
-/// runs [`CPU_PASSES`] on `module`.
+/// runs `passes` ([`CPU_PASSES`] or [`CUDNN_ON_CPU_PASSES`]) on `module`.
 pub fn lower_to_llvm(
     context: &Context,
     module: &mut Module,
     entry: &str,
+    passes: &[&str],
 ) -> Result<(), RuntimeError> {
     prepare_entry(context, module, entry);
     let manager = PassManager::new(context);
-    melior::utility::parse_pass_pipeline(
-        manager.as_operation_pass_manager(),
-        &pipeline(CPU_PASSES),
-    )
-    .map_err(|error| RuntimeError::Pipeline {
-        stage: "building the CPU pipeline",
-        messages: vec![error.to_string()],
-    })?;
+    melior::utility::parse_pass_pipeline(manager.as_operation_pass_manager(), &pipeline(passes))
+        .map_err(|error| RuntimeError::Pipeline {
+            stage: "building the CPU pipeline",
+            messages: vec![error.to_string()],
+        })?;
     run(context, &manager, module, "lowering to LLVM")
 }
 

@@ -43,10 +43,12 @@
 //!
 //! Modules: [`spec`] (the convolution description), [`cudnn`] (descriptors,
 //! algorithm choice and execution), [`driver`] (the C entry points and the
-//! global state).
+//! global state), [`reference`] (a CPU reference of the convolution call,
+//! to check the lowering without a GPU).
 
 pub mod cudnn;
 pub mod driver;
+pub mod reference;
 pub mod spec;
 
 use std::ffi::c_void;

@@ -209,7 +209,7 @@ fn rewrites_are_numerically_exact() {
                 .map(move |f| (program.name.clone(), path.clone(), f))
         })
         .collect();
-    let results: Vec<Result<Option<String>, String>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Result<usize, String>, String>> = std::thread::scope(|scope| {
         let chunks: Vec<_> = jobs.chunks(jobs.len().div_ceil(2).max(1)).collect();
         let handles: Vec<_> = chunks
             .into_iter()
@@ -229,18 +229,22 @@ fn rewrites_are_numerically_exact() {
             .flat_map(|h| h.join().unwrap())
             .collect()
     });
-    let mut compared = 0;
+    let (mut compared, mut cudnn_calls) = (0, 0);
     let mut failures = Vec::new();
     for result in results {
         match result {
-            Ok(None) => compared += 1,
-            Ok(Some(skip)) => println!("skipped: {skip}"),
+            Ok(Ok(calls)) => {
+                compared += 1;
+                cudnn_calls += calls;
+            }
+            Ok(Err(skip)) => println!("skipped: {skip}"),
             Err(failure) => failures.push(failure),
         }
     }
     std::fs::remove_dir_all(&scratch).ok();
     println!(
-        "equivalence: {compared} functions compared, {} failures",
+        "equivalence: {compared} functions compared, {cudnn_calls} cuDNN calls run by the CPU \
+         reference, {} failures",
         failures.len()
     );
     assert!(
@@ -252,17 +256,22 @@ fn rewrites_are_numerically_exact() {
         compared >= 40,
         "only {compared} functions could be compared"
     );
+    assert!(
+        cudnn_calls >= 100,
+        "only {cudnn_calls} cuDNN calls were checked on the CPU"
+    );
 }
 
-/// `Ok(None)`: equal; `Ok(Some(reason))`: the original cannot run here;
-/// `Err`: the rewrite failed or changed the results.
+/// `Ok(Ok(calls))`: equal, with `calls` cuDNN calls run by the CPU
+/// reference; `Ok(Err(reason))`: the original cannot run here; `Err`: the
+/// rewrite failed or changed the results.
 fn check_equivalence(
     chlast_opt: &str,
     chlast_run: &str,
     name: &str,
     path: &std::path::Path,
     function: &str,
-) -> Result<Option<String>, String> {
+) -> Result<Result<usize, String>, String> {
     // chlast-run on the original, with `extra` arguments.
     let run = |extra: &[&str]| {
         Command::new(chlast_run)
@@ -282,7 +291,7 @@ fn check_equivalence(
     let original = run(&[])?;
     if !original.status.success() {
         let why = String::from_utf8_lossy(&original.stderr);
-        return Ok(Some(format!(
+        return Ok(Err(format!(
             "{name} @{function}: {}",
             why.lines().next().unwrap_or("")
         )));
@@ -308,6 +317,7 @@ fn check_equivalence(
     // calls run by the CPU reference) of the original and of the rewrite.
     let path = path.to_str().unwrap();
     let rewritten = rewritten.to_str().unwrap();
+    let mut cudnn_calls = 0;
     for (other, target, what) in [
         (rewritten, "cpu", "rewrite"),
         (path, "cpu-cudnn", "cuDNN calls of the original"),
@@ -321,8 +331,13 @@ fn check_equivalence(
                 String::from_utf8_lossy(&compare.stderr)
             ));
         }
+        let stdout = String::from_utf8_lossy(&compare.stdout);
+        cudnn_calls += stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("cuDNN calls run by the CPU reference: "))
+            .map_or(0, |n| n.trim().parse::<usize>().unwrap_or(0));
     }
-    Ok(None)
+    Ok(Ok(cudnn_calls))
 }
 
 /// The equivalence check has teeth: a rewrite with one wrong permutation

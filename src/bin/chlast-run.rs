@@ -56,7 +56,8 @@ options:
   --compare OTHER.mlir  run OTHER on the same inputs and compare each output;
                         exit status 1 when an element differs beyond tolerance
   --compare-target T    run OTHER on target T (default: --target's), e.g.
-                        `F --compare F --compare-target cpu-cudnn`
+                        `F --compare F --compare-target cpu-cudnn`; with
+                        cpu-cudnn, the number of cuDNN calls run is printed
   --rtol R, --atol A    tolerance of --compare: |a - b| <= atol + rtol * |ref|
                         (default for f32: rtol 1e-4, atol 1e-5)
   --opt-level L         LLVM optimization level of the JIT, 0-3 (default 2)
@@ -364,6 +365,14 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                 passed &= report.passed();
             }
         }
+    }
+    if options.target == Target::CpuCudnn
+        || options.compare.is_some() && other_target == Target::CpuCudnn
+    {
+        println!(
+            "cuDNN calls run by the CPU reference: {}",
+            runtime::cuda::reference::calls()
+        );
     }
     if let Some(iterations) = options.iterations {
         let timings = program.time(&inputs, iterations)?;

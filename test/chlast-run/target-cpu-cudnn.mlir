@@ -11,6 +11,7 @@
 // RUN: not %chlast-run %s --compare %s --compare-target gpu 2>&1 | FileCheck %s --check-prefix=BAD
 
 // CHECK: result0: tensor<1x8x8x8xf32> {{.*}} 0/512 beyond tolerance {{.*}}: PASS
+// CHECK: cuDNN calls run by the CPU reference: 1
 // STATS: "cudnn_calls": 1,{{.*}}"cudnn_fused_epilogues": 1}
 // ALONE: chlast-run: --rtol, --atol and --compare-target only apply to --compare
 // BAD: chlast-run: --compare-target must be cpu, cpu-cudnn or cuda, not 'gpu'

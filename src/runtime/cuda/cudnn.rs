@@ -405,10 +405,14 @@ struct Plan {
     fused: bool,
 }
 
-/// Whether a status says the configuration is not supported (cuDNN 9's
-/// `CUDNN_STATUS_NOT_SUPPORTED*` codes are 3000..3999).
-fn is_not_supported(status: dnn::cudnnStatus_t) -> bool {
-    status as i64 / 1000 == 3
+/// Whether a status of `cudnnConvolutionBiasActivationForward` says that
+/// the fused call does not take this configuration (`NOT_SUPPORTED*`, or
+/// `BAD_PARAM*`: its rules on data types, algorithms and activations are
+/// stricter than the plain convolution's). The separate calls are tried
+/// then; they report a real problem themselves.
+fn fused_call_refused(status: dnn::cudnnStatus_t) -> bool {
+    let name = format!("{status:?}");
+    name.starts_with("CUDNN_STATUS_NOT_SUPPORTED") || name.starts_with("CUDNN_STATUS_BAD_PARAM")
 }
 
 /// A device buffer that grows to the largest size asked for.
@@ -677,7 +681,7 @@ impl Cudnn {
                     y as *mut c_void,
                 )
             };
-            if !is_not_supported(status) {
+            if !fused_call_refused(status) {
                 return check("cudnnConvolutionBiasActivationForward", status);
             }
             if let Some(plan) = self.plans.get_mut(&spec.plan_key()) {
@@ -799,6 +803,16 @@ mod tests {
         assert!(descriptors.activation.is_some() && descriptors.bias.is_some());
         let plain = ConvDescriptors::new(&nhwc_3x3()).expect("valid");
         assert!(plain.activation.is_none());
+    }
+
+    #[test]
+    fn refused_fused_calls_fall_back() {
+        use dnn::cudnnStatus_t as S;
+        assert!(fused_call_refused(S::CUDNN_STATUS_NOT_SUPPORTED));
+        assert!(fused_call_refused(S::CUDNN_STATUS_BAD_PARAM));
+        assert!(!fused_call_refused(S::CUDNN_STATUS_SUCCESS));
+        assert!(!fused_call_refused(S::CUDNN_STATUS_EXECUTION_FAILED));
+        assert!(!fused_call_refused(S::CUDNN_STATUS_INTERNAL_ERROR));
     }
 
     #[test]

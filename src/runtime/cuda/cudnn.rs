@@ -6,7 +6,10 @@
 //! [`Cudnn`] handle needs a GPU and a current CUDA context (without one,
 //! `cudnnCreate` fails with `CUDNN_STATUS_NOT_INITIALIZED`).
 
-use super::{CUDNN_LIB_ENV, CudaError, driver, spec::ConvSpec, spec::ElementType};
+use super::{
+    CUDNN_LIB_ENV, CudaError, driver,
+    spec::{ConvOperands, ConvSpec, ElementType},
+};
 use cudarc::cudnn::sys as dnn;
 use cudarc::driver::sys as cu;
 use std::{
@@ -588,8 +591,7 @@ impl Cudnn {
 
     /// Runs `y = relu?(conv(x, w) + (y if spec.accumulate) + z + bias)` on
     /// the default stream (asynchronously: the caller synchronizes), the
-    /// ReLU and z as the spec says. Pointers address each tensor's first
-    /// element (the spec's offsets already applied; z has y's offset).
+    /// ReLU, bias and z as the spec says.
     ///
     /// With a ReLU or residual this is one
     /// `cudnnConvolutionBiasActivationForward` (a zero bias stands in when
@@ -600,7 +602,7 @@ impl Cudnn {
     ///
     /// # Safety
     ///
-    /// `x`, `w`, `y`, `bias` and `z` must be device-accessible addresses
+    /// The operands must be device-accessible addresses
     /// (device, managed, or registered host memory) of at least
     /// [`ConvSpec::x_bytes`], [`ConvSpec::w_bytes`], [`ConvSpec::y_bytes`],
     /// [`ConvSpec::bias_bytes`] and (for z) [`ConvSpec::y_bytes`] bytes,
@@ -608,22 +610,9 @@ impl Cudnn {
     pub unsafe fn forward(
         &mut self,
         spec: &ConvSpec,
-        x: u64,
-        w: u64,
-        y: u64,
-        bias: Option<u64>,
-        z: Option<u64>,
+        operands: &ConvOperands,
     ) -> Result<(), CudaError> {
-        let given = |present: bool| if present { "a" } else { "no" };
-        if spec.has_bias != bias.is_some() || spec.residual != z.is_some() {
-            return Err(CudaError::BadSpec(format!(
-                "the spec says {} bias and {} residual, but {} bias and {} residual pointer were given",
-                given(spec.has_bias),
-                given(spec.residual),
-                given(bias.is_some()),
-                given(z.is_some()),
-            )));
-        }
+        let ConvOperands { x, w, y, bias, z } = *operands;
         let bytes = self.plan(spec)?.workspace_bytes;
         self.workspace.reserve(bytes, false)?;
         let bias_bytes = spec.w_dims[0] as usize * spec.element.size_bytes();

@@ -25,7 +25,7 @@
 use super::{
     CudaError,
     cudnn::Cudnn,
-    spec::{ConvSpec, SPEC_LEN},
+    spec::{ConvOperands, ConvSpec, SPEC_LEN},
 };
 use cudarc::driver::sys as cu;
 use std::{
@@ -965,38 +965,21 @@ unsafe extern "C" fn chlast_cudnn_conv(
 ) {
     const FUNCTION: &str = "chlast_cudnn_conv";
     entry(FUNCTION, (), || {
-        if spec.is_null() || x == 0 || w == 0 || y == 0 {
-            return Err(bad_argument(FUNCTION, "null spec or tensor pointer"));
+        if spec.is_null() {
+            return Err(bad_argument(FUNCTION, "null spec pointer"));
         }
         context()?;
         // SAFETY: the compiled code passes the address of its constant spec.
         let words = unsafe { std::slice::from_raw_parts(spec, SPEC_LEN) };
         let spec = decoded_spec(spec as usize, words)?;
-        let element = spec.element.size_bytes() as u64;
-        let at = |base: u64, offset: i64| {
-            u64::try_from(offset)
-                .ok()
-                .and_then(|o| o.checked_mul(element))
-                .and_then(|o| base.checked_add(o))
-                .ok_or_else(|| bad_argument(FUNCTION, format!("offset {offset} overflows")))
-        };
-        let (x, w, y) = (
-            at(x, spec.x_offset)?,
-            at(w, spec.w_offset)?,
-            at(y, spec.y_offset)?,
-        );
-        let z = if z == 0 {
-            None
-        } else {
-            Some(at(z, spec.y_offset)?)
-        };
+        let operands = ConvOperands::new(&spec, x, w, y, bias, z)?;
         let mut cudnn = lock(&CUDNN);
         let cudnn = match &mut *cudnn {
             Some(cudnn) => cudnn,
             slot @ None => slot.insert(Cudnn::new()?),
         };
         // SAFETY: the compiled code passes buffers of the spec's shapes.
-        unsafe { cudnn.forward(&spec, x, w, y, (bias != 0).then_some(bias), z) }?;
+        unsafe { cudnn.forward(&spec, &operands) }?;
         // SAFETY: no arguments.
         check("cuCtxSynchronize", unsafe { cu::cuCtxSynchronize() })
     })

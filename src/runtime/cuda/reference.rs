@@ -21,7 +21,7 @@
 
 use super::{
     CudaError,
-    spec::{ConvSpec, ElementType, FilterFormat, SPEC_LEN},
+    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, SPEC_LEN},
 };
 use crate::runtime::tensor::{f16_to_f32, f32_to_f16};
 use std::{
@@ -90,28 +90,16 @@ impl Host {
     }
 }
 
-/// Runs the convolution of `spec` on host memory. `x`, `w`, `y`, `bias`
-/// and `z` address each tensor's first element (offsets applied).
+/// Runs the convolution of `spec` on host memory.
 ///
 /// # Safety
 ///
-/// The pointers must address host buffers of the spec's shapes and
+/// The operands must address host buffers of the spec's shapes and
 /// strides (as for [`super::cudnn::Cudnn::forward`]), aligned to the
 /// element size; y must not overlap x, w or the bias.
-pub unsafe fn forward(
-    spec: &ConvSpec,
-    x: u64,
-    w: u64,
-    y: u64,
-    bias: Option<u64>,
-    z: Option<u64>,
-) -> Result<(), CudaError> {
+pub unsafe fn forward(spec: &ConvSpec, operands: &ConvOperands) -> Result<(), CudaError> {
     spec.validate()?;
-    if spec.has_bias != bias.is_some() || spec.residual != z.is_some() {
-        return Err(CudaError::BadSpec(
-            "bias or residual pointer does not match the spec's flags".to_string(),
-        ));
-    }
+    let ConvOperands { x, w, y, bias, z } = *operands;
     let element = spec.element;
     let host = |base: u64| Host { base, element };
     let (x, w, y) = (host(x), host(w), host(y));
@@ -231,30 +219,19 @@ unsafe extern "C" fn chlast_cudnn_conv_on_cpu(
     z: u64,
 ) {
     let run = || -> Result<(), CudaError> {
-        if spec.is_null() || x == 0 || w == 0 || y == 0 {
+        if spec.is_null() {
             return Err(CudaError::BadArgument {
                 function: "chlast_cudnn_conv",
-                message: "null spec or tensor pointer".to_string(),
+                message: "null spec pointer".to_string(),
             });
         }
         // SAFETY: the compiled code passes the address of its constant spec.
         let words = unsafe { std::slice::from_raw_parts(spec, SPEC_LEN) };
         let spec = ConvSpec::decode(words)?;
-        let size = spec.element.size_bytes() as u64;
-        let at = |base: u64, offset: i64| base + offset as u64 * size;
-        let nonzero = |pointer: u64| (pointer != 0).then_some(pointer);
+        let operands = ConvOperands::new(&spec, x, w, y, bias, z)?;
         CALLS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: the compiled code passes buffers of the spec's shapes.
-        unsafe {
-            forward(
-                &spec,
-                at(x, spec.x_offset),
-                at(w, spec.w_offset),
-                at(y, spec.y_offset),
-                nonzero(bias),
-                nonzero(z).map(|z| at(z, spec.y_offset)),
-            )
-        }
+        unsafe { forward(&spec, &operands) }
     };
     let result = catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| {
         Err(CudaError::Panic {
@@ -329,6 +306,23 @@ mod tests {
         data.as_ptr() as u64
     }
 
+    /// [`forward`] on base pointers (0: no bias or residual).
+    ///
+    /// # Safety
+    /// As [`forward`], for the buffers behind the base pointers.
+    unsafe fn run(
+        spec: &ConvSpec,
+        x: u64,
+        w: u64,
+        y: u64,
+        bias: u64,
+        z: u64,
+    ) -> Result<(), CudaError> {
+        let operands = ConvOperands::new(spec, x, w, y, bias, z)?;
+        // SAFETY: the caller's.
+        unsafe { forward(spec, &operands) }
+    }
+
     #[test]
     fn nhwc_krsc_padded_strided_matches_the_direct_formula() {
         // 1x4x16x16 NHWC input, 8 3x3 KRSC filters, stride 2, pad 1, dilation 1.
@@ -356,17 +350,8 @@ mod tests {
         }
         let mut y = vec![f32::NAN; 8 * 8 * 8];
         // SAFETY: buffers of the spec's shapes.
-        unsafe {
-            forward(
-                &spec,
-                pointer(&x),
-                pointer(&w),
-                y.as_mut_ptr() as u64,
-                None,
-                None,
-            )
-        }
-        .expect("valid spec");
+        unsafe { run(&spec, pointer(&x), pointer(&w), y.as_mut_ptr() as u64, 0, 0) }
+            .expect("valid spec");
         for (k, i, j) in
             (0..8).flat_map(|k| (0..8).flat_map(move |i| (0..8).map(move |j| (k, i, j))))
         {
@@ -398,22 +383,22 @@ mod tests {
         let mut fused = vec![f32::NAN; 14 * 14 * 8];
         // SAFETY: buffers of the specs' shapes.
         unsafe {
-            forward(
+            run(
                 &plain,
                 pointer(&x),
                 pointer(&w),
                 conv.as_mut_ptr() as u64,
-                None,
-                None,
+                0,
+                0,
             )
             .expect("plain");
-            forward(
+            run(
                 &spec,
                 pointer(&x),
                 pointer(&w),
                 fused.as_mut_ptr() as u64,
-                Some(pointer(&bias)),
-                Some(pointer(&residual)),
+                pointer(&bias),
+                pointer(&residual),
             )
             .expect("fused");
         }
@@ -438,16 +423,15 @@ mod tests {
         let w = to_f16(&values(spec.w_bytes() / 2, 8));
         let y0 = to_f16(&values(y_len, 9));
         let mut y = y0.clone();
-        let base = |v: &[u16], offset: i64| v.as_ptr() as u64 + 2 * offset as u64;
-        // SAFETY: buffers of the spec's shapes after the offsets.
+        // SAFETY: buffers of the spec's shapes after its offsets.
         unsafe {
-            forward(
+            run(
                 &spec,
-                base(&x, spec.x_offset),
-                base(&w, 0),
-                y.as_mut_ptr() as u64 + 2 * spec.y_offset as u64,
-                None,
-                None,
+                x.as_ptr() as u64,
+                w.as_ptr() as u64,
+                y.as_mut_ptr() as u64,
+                0,
+                0,
             )
         }
         .expect("valid spec");

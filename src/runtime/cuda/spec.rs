@@ -427,6 +427,71 @@ impl ConvSpec {
     }
 }
 
+/// The tensors of one `chlast_cudnn_conv` call, each address at its
+/// tensor's first element (the spec's element offsets applied; the
+/// residual z has y's offset). Built only by [`ConvOperands::new`], so the
+/// bias and residual are present exactly when the spec says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvOperands {
+    /// Input.
+    pub x: u64,
+    /// Filter.
+    pub w: u64,
+    /// Output.
+    pub y: u64,
+    /// Bias (K elements), when the spec has one.
+    pub bias: Option<u64>,
+    /// Residual (y's dims and strides), when the spec has one.
+    pub z: Option<u64>,
+}
+
+impl ConvOperands {
+    /// From the call's arguments (aligned base pointers; 0 for no bias or
+    /// residual): checks them against `spec` and adds its offsets.
+    pub fn new(
+        spec: &ConvSpec,
+        x: u64,
+        w: u64,
+        y: u64,
+        bias: u64,
+        z: u64,
+    ) -> Result<Self, CudaError> {
+        let argument = |message: String| CudaError::BadArgument {
+            function: "chlast_cudnn_conv",
+            message,
+        };
+        if x == 0 || w == 0 || y == 0 {
+            return Err(argument("null tensor pointer".to_string()));
+        }
+        let given = |present: bool| if present { "a" } else { "no" };
+        if spec.has_bias != (bias != 0) || spec.residual != (z != 0) {
+            return Err(argument(format!(
+                "the spec says {} bias and {} residual, but {} bias and {} residual pointer were given",
+                given(spec.has_bias),
+                given(spec.residual),
+                given(bias != 0),
+                given(z != 0),
+            )));
+        }
+        let element = spec.element.size_bytes() as u64;
+        let at = |base: u64, offset: i64| {
+            u64::try_from(offset)
+                .ok()
+                .and_then(|o| o.checked_mul(element))
+                .and_then(|o| base.checked_add(o))
+                .ok_or_else(|| argument(format!("offset {offset} overflows")))
+        };
+        let optional = |base: u64, offset: i64| (base != 0).then(|| at(base, offset)).transpose();
+        Ok(ConvOperands {
+            x: at(x, spec.x_offset)?,
+            w: at(w, spec.w_offset)?,
+            y: at(y, spec.y_offset)?,
+            bias: optional(bias, 0)?,
+            z: optional(z, spec.y_offset)?,
+        })
+    }
+}
+
 /// Elements from the first to one past the last element of a strided
 /// tensor (0 when a dim is 0).
 fn span(dims: &[i64], strides: &[i64]) -> usize {
@@ -545,6 +610,37 @@ pub(crate) mod tests {
         moved.x_offset = 0;
         moved.y_offset = 3;
         assert_eq!(moved.plan_key(), spec.plan_key());
+    }
+
+    #[test]
+    fn operands_apply_offsets_and_match_the_flags() {
+        let spec = grouped_3d(); // f16, x offset 7, y offset 128, no bias
+        let operands = ConvOperands::new(&spec, 1000, 2000, 3000, 0, 0).expect("valid");
+        assert_eq!(
+            operands,
+            ConvOperands {
+                x: 1014,
+                w: 2000,
+                y: 3256,
+                bias: None,
+                z: None
+            }
+        );
+        let fused = ConvSpec {
+            accumulate: false,
+            residual: true,
+            ..spec.clone()
+        };
+        let operands = ConvOperands::new(&fused, 1000, 2000, 3000, 0, 5000).expect("valid");
+        assert_eq!(operands.z, Some(5256));
+        let message = |result: Result<ConvOperands, CudaError>| match result {
+            Err(CudaError::BadArgument { message, .. }) => message,
+            other => panic!("expected a bad argument, got {other:?}"),
+        };
+        assert!(message(ConvOperands::new(&spec, 1, 2, 3, 4, 0)).contains("says no bias"));
+        assert!(message(ConvOperands::new(&fused, 1, 2, 3, 0, 0)).contains("and a residual"));
+        assert!(message(ConvOperands::new(&spec, 0, 2, 3, 0, 0)).contains("null tensor"));
+        assert!(message(ConvOperands::new(&spec, u64::MAX, 2, 3, 0, 0)).contains("overflows"));
     }
 
     fn decode_error(edit: impl FnOnce(&mut Vec<i64>)) -> String {

@@ -354,17 +354,26 @@ Value rootOf(Value value) {
   return value;
 }
 
-/// `op` writes only zeros into all of `buffer`: a linalg.fill or an
-/// input-less linalg.map yielding a zero constant.
+/// `op` writes only zeros into all of `buffer`: a linalg.fill, or an
+/// input-less linalg.map or all-parallel linalg.generic (a generalized
+/// fill) yielding a zero constant.
 bool isZeroFill(Operation *op, Value buffer) {
-  if (auto fill = dyn_cast<linalg::FillOp>(op))
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(op))
     return fill.getDpsInitOperand(0)->get() == buffer &&
            matchPattern(fill.value(), m_AnyZeroFloat());
-  auto map = dyn_cast<linalg::MapOp>(op);
-  if (!map || map.getNumDpsInputs() != 0 || map.getInit() != buffer)
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
+  if (!linalgOp || !isa<linalg::MapOp, linalg::GenericOp>(op) ||
+      linalgOp.getNumDpsInputs() != 0 || linalgOp.getNumDpsInits() != 1 ||
+      linalgOp.getDpsInitOperand(0)->get() != buffer ||
+      linalgOp.getNumParallelLoops() != linalgOp.getNumLoops() ||
+      !linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0))
+           .isPermutation())
     return false;
-  auto yield = cast<linalg::YieldOp>(map.getMapper().front().getTerminator());
-  return matchPattern(yield.getOperand(0), m_AnyZeroFloat());
+  Block *body = linalgOp.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  return llvm::all_of(body->without_terminator(),
+                      [](Operation &op) { return isa<arith::ConstantOp>(op); }) &&
+         matchPattern(yield.getOperand(0), m_AnyZeroFloat());
 }
 
 /// Whether any op strictly between `from` and `to` (same block) may write or
@@ -723,9 +732,8 @@ struct ConvsToCudnnPass
     Value bias;
     int64_t flags = kFlagAccumulate;
     Operation *init = previousEffect(op);
-    if (auto fill = dyn_cast_or_null<linalg::FillOp>(init);
-        fill && fill.getDpsInitOperand(0)->get() == y && isZero(fill.value())) {
-      fill.erase();
+    if (init && isZeroFill(init, y)) {
+      init->erase();
       flags = 0;
     } else if (channelPos >= 0) {
       if (Value b = matchBiasBroadcast(init, y, channelPos)) {

@@ -508,3 +508,31 @@ func.func @output_is_the_padded_source(%src: memref<1x8x8x4xf32>, %w: memref<4x3
   memref.dealloc %padded : memref<1x10x10x4xf32>
   return
 }
+
+// -----
+
+// A generalized zero fill (what linalg-generalize-named-ops makes of
+// linalg.fill in the CUDA pipeline) is dropped too: flags 0. A non-zero one
+// is kept and accumulated into (flags 2).
+// CHECK-DAG: dense<[1, 0, 2, 1, 0, 1,
+// CHECK-DAG: dense<[1, 0, 2, 1, 2, 1,
+// CHECK-LABEL: func.func @generalized_fills
+// CHECK-NOT: linalg.generic
+// CHECK: call @chlast_cudnn_conv
+// CHECK: linalg.generic
+// CHECK: call @chlast_cudnn_conv
+func.func @generalized_fills(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>, %y: memref<1x8x8x8xf32>, %y2: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%y : memref<1x8x8x8xf32>) {
+  ^bb0(%o: f32):
+    linalg.yield %zero : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%y2 : memref<1x8x8x8xf32>) {
+  ^bb0(%o: f32):
+    linalg.yield %one : f32
+  }
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y2 : memref<1x8x8x8xf32>)
+  return
+}

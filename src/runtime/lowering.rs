@@ -35,51 +35,35 @@ pub const CPU_PASSES: &[&str] = &[
     // returns the same buffer twice.
     "buffer-results-to-out-params{modify-public-functions}",
     "buffer-deallocation-pipeline",
-    "convert-linalg-to-loops",
-    "convert-bufferization-to-memref",
-    "expand-strided-metadata",
-    "lower-affine",
-    "convert-scf-to-cf",
-    "func.func(arith-expand)",
-    "convert-math-to-llvm",
-    "convert-math-to-libm",
-    "convert-arith-to-llvm",
-    "convert-cf-to-llvm",
-    "finalize-memref-to-llvm",
-    "convert-func-to-llvm",
-    "convert-index-to-llvm",
-    "reconcile-unrealized-casts",
+    LOOPS_TO_LLVM,
 ];
 
-/// The CUDA pipeline's host-side passes up to and including
-/// `chlast-convs-to-cudnn` (as in `dialects/chlast/lib/LowerToCuda.cpp`),
-/// then the CPU lowering: convolutions become the `chlast_cudnn_conv` calls
-/// the CUDA target makes, everything else runs as CPU loops. Run with
+/// Bufferized IR to LLVM dialect: linalg as loops, then the upstream
+/// conversions. The tail of [`CPU_PASSES`] and [`CUDNN_ON_CPU_PASSES`]
+/// (where `convert-bufferization-to-memref` already ran and finds nothing).
+const LOOPS_TO_LLVM: &str = "convert-linalg-to-loops,\
+    convert-bufferization-to-memref,\
+    expand-strided-metadata,\
+    lower-affine,\
+    convert-scf-to-cf,\
+    func.func(arith-expand),\
+    convert-math-to-llvm,\
+    convert-math-to-libm,\
+    convert-arith-to-llvm,\
+    convert-cf-to-llvm,\
+    finalize-memref-to-llvm,\
+    convert-func-to-llvm,\
+    convert-index-to-llvm,\
+    reconcile-unrealized-casts";
+
+/// The CUDA pipeline's first steps, `chlast-lower-to-cudnn-calls` (the
+/// same passes `chlast-lower-to-cuda` starts with, see
+/// `dialects/chlast/lib/LowerToCuda.cpp`), then the CPU lowering:
+/// convolutions become the `chlast_cudnn_conv` calls the CUDA target
+/// makes, everything else runs as CPU loops. Run with
 /// [`super::cuda::reference`] bound to the calls, this checks the CUDA
 /// lowering's convolution handling on the CPU.
-pub const CUDNN_ON_CPU_PASSES: &[&str] = &[
-    "func.func(convert-elementwise-to-linalg)",
-    "func.func(linalg-generalize-named-ops)",
-    "chlast-fuse-elementwise",
-    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
-    "buffer-results-to-out-params{modify-public-functions}",
-    "buffer-deallocation-pipeline",
-    "convert-bufferization-to-memref",
-    "chlast-convs-to-cudnn",
-    "convert-linalg-to-loops",
-    "expand-strided-metadata",
-    "lower-affine",
-    "convert-scf-to-cf",
-    "func.func(arith-expand)",
-    "convert-math-to-llvm",
-    "convert-math-to-libm",
-    "convert-arith-to-llvm",
-    "convert-cf-to-llvm",
-    "finalize-memref-to-llvm",
-    "convert-func-to-llvm",
-    "convert-index-to-llvm",
-    "reconcile-unrealized-casts",
-];
+pub const CUDNN_ON_CPU_PASSES: &[&str] = &["chlast-lower-to-cudnn-calls", LOOPS_TO_LLVM];
 
 /// `builtin.module(p1,p2,...)`.
 pub fn pipeline(passes: &[&str]) -> String {

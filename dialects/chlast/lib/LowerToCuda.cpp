@@ -66,20 +66,29 @@ bool isSupportedChip(StringRef chip) {
          version >= 70 && version <= 90;
 }
 
+/// Steps 1 to 3's cuDNN calls: tensor IR to bufferized IR whose convs are
+/// `chlast_cudnn_conv` calls. Also registered on its own as
+/// `chlast-lower-to-cudnn-calls`, which the CPU check of those calls
+/// (`chlast-run --target cpu-cudnn`) runs before lowering the rest for the
+/// CPU, so that it checks exactly what the CUDA target runs.
+constexpr const char *kCudnnCallsPipeline =
+    "chlast-materialize-layouts,"
+    "func.func(convert-elementwise-to-linalg),"
+    "func.func(linalg-generalize-named-ops),"
+    "chlast-fuse-elementwise,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-results-to-out-params{modify-public-functions},"
+    "buffer-deallocation-pipeline,"
+    "convert-bufferization-to-memref,"
+    "chlast-convs-to-cudnn";
+
 std::string pipelineText(const LowerToCudaOptions &o) {
   std::string target = "chip=" + o.chip + " features=" + o.features +
                        " O=" + std::to_string(o.optLevel);
   std::string statsOption = o.stats.empty() ? "" : " stats=" + o.stats;
-  return "chlast-materialize-layouts,"
-         "func.func(convert-elementwise-to-linalg),"
-         "func.func(linalg-generalize-named-ops),"
-         "chlast-fuse-elementwise,"
-         "one-shot-bufferize{bufferize-function-boundaries "
-         "function-boundary-type-conversion=identity-layout-map},"
-         "buffer-results-to-out-params{modify-public-functions},"
-         "buffer-deallocation-pipeline,"
-         "convert-bufferization-to-memref,"
-         "chlast-convs-to-cudnn,"
+  return std::string(kCudnnCallsPipeline) +
+         ","
          "chlast-prepare-gpu-memory,"
          "chlast-cuda-stats{phase=collect},"
          "func.func(convert-linalg-to-parallel-loops),"
@@ -119,6 +128,22 @@ std::string pipelineText(const LowerToCudaOptions &o) {
 } // namespace
 
 void mlir::chlast::registerLowerToCudaPipeline() {
+  registerPassPipeline(
+      "chlast-lower-to-cudnn-calls",
+      "The first steps of chlast-lower-to-cuda: tensor IR to bufferized IR "
+      "whose convolutions are chlast_cudnn_conv calls",
+      [](OpPassManager &pm, StringRef optionText,
+         function_ref<LogicalResult(const Twine &)> errorHandler)
+          -> LogicalResult {
+        if (!optionText.trim().empty())
+          return errorHandler("chlast-lower-to-cudnn-calls takes no options");
+        std::string errors;
+        llvm::raw_string_ostream errorStream(errors);
+        if (failed(parsePassPipeline(kCudnnCallsPipeline, pm, errorStream)))
+          return errorHandler("chlast-lower-to-cudnn-calls: " + errors);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)>) {});
   registerPassPipeline(
       "chlast-lower-to-cuda",
       "Lower tensor IR to LLVM-dialect host code plus PTX kernels, with "

@@ -506,15 +506,18 @@ impl Cudnn {
         &mut self,
         spec: &ConvSpec,
     ) -> Result<(dnn::cudnnConvolutionFwdAlgo_t, usize), CudaError> {
-        let plan = self.plan(spec)?;
+        let key = self.plan(spec)?;
+        let plan = &self.plans[&key];
         Ok((plan.algorithm, plan.workspace_bytes))
     }
 
-    fn plan(&mut self, spec: &ConvSpec) -> Result<&Plan, CudaError> {
-        match self.plans.entry(spec.plan_key()) {
-            Entry::Occupied(entry) => Ok(entry.into_mut()),
-            Entry::Vacant(entry) => Ok(entry.insert(Self::choose(self.handle, spec)?)),
+    /// Makes sure `spec` has a plan; returns its key in `self.plans`.
+    fn plan(&mut self, spec: &ConvSpec) -> Result<Vec<i64>, CudaError> {
+        let key = spec.plan_key();
+        if let Entry::Vacant(entry) = self.plans.entry(key.clone()) {
+            entry.insert(Self::choose(self.handle, spec)?);
         }
+        Ok(key)
     }
 
     fn choose(handle: dnn::cudnnHandle_t, spec: &ConvSpec) -> Result<Plan, CudaError> {
@@ -612,86 +615,112 @@ impl Cudnn {
         spec: &ConvSpec,
         operands: &ConvOperands,
     ) -> Result<(), CudaError> {
-        let ConvOperands { x, w, y, bias, z } = *operands;
-        let bytes = self.plan(spec)?.workspace_bytes;
-        self.workspace.reserve(bytes, false)?;
-        let bias_bytes = spec.w_dims[0] as usize * spec.element.size_bytes();
-        if spec.is_fused() && bias.is_none() {
-            self.zeros.reserve(bias_bytes, true)?;
+        let key = self.plan(spec)?;
+        self.workspace
+            .reserve(self.plans[&key].workspace_bytes, false)?;
+        if spec.is_fused() && operands.bias.is_none() {
+            let k_bytes = spec.w_dims[0] as usize * spec.element.size_bytes();
+            self.zeros.reserve(k_bytes, true)?;
         }
-        let (handle, workspace, workspace_bytes, zeros) = (
-            self.handle,
-            self.workspace.pointer,
-            self.workspace.bytes,
-            self.zeros.pointer,
-        );
-        let plan = self.plan(spec)?;
-        let d = &plan.descriptors;
-        // Scaling factors are f32 for f32 and f16 data alike.
-        let (zero, one) = (0.0f32, 1.0f32);
-        let scale = |v: &f32| v as *const f32 as *const c_void;
-        let beta = if spec.accumulate { &one } else { &zero };
-        let input = |pointer: u64| pointer as *const c_void;
+        let plan = &self.plans[&key];
         if plan.fused {
-            let (Some(bias_descriptor), Some(activation)) = (&d.bias, &d.activation) else {
-                return Err(CudaError::BadSpec(
-                    "a fused plan without bias or activation descriptor".to_string(),
-                ));
-            };
-            // z = y when accumulating (cuDNN allows z to alias y), none
-            // otherwise (alpha2 = 0).
-            let (alpha2, z) = match (z, spec.accumulate) {
-                (Some(z), _) => (&one, z),
-                (None, true) => (&one, y),
-                (None, false) => (&zero, y),
-            };
-            // SAFETY: live handle and descriptors; the buffers are the
-            // caller's responsibility; the workspace holds at least the
-            // plan's bytes and `zeros` at least K elements.
-            let status = unsafe {
-                dnn::cudnnConvolutionBiasActivationForward(
-                    handle,
-                    scale(&one),
-                    d.x.0,
-                    input(x),
-                    d.w.0,
-                    input(w),
-                    d.conv.0,
-                    plan.algorithm,
-                    workspace as *mut c_void,
-                    workspace_bytes,
-                    scale(alpha2),
-                    d.y.0,
-                    input(z),
-                    bias_descriptor.0,
-                    input(bias.unwrap_or(zeros)),
-                    activation.0,
-                    d.y.0,
-                    y as *mut c_void,
-                )
-            };
+            // SAFETY: the caller's; the buffers were reserved above.
+            let status = unsafe { self.run_fused(plan, spec, operands) }?;
             if !fused_call_refused(status) {
                 return check("cudnnConvolutionBiasActivationForward", status);
             }
-            if let Some(plan) = self.plans.get_mut(&spec.plan_key()) {
+            if let Some(plan) = self.plans.get_mut(&key) {
                 plan.fused = false;
             }
         }
-        let plan = self.plan(spec)?;
-        let d = &plan.descriptors;
         // SAFETY: as above.
-        check("cudnnConvolutionForward", unsafe {
-            dnn::cudnnConvolutionForward(
-                handle,
-                scale(&one),
+        unsafe { self.run_separately(&self.plans[&key], spec, operands) }
+    }
+
+    /// `y = relu?(conv + z + bias)` as one
+    /// `cudnnConvolutionBiasActivationForward`; its status, for the caller
+    /// to fall back on when cuDNN refuses the configuration.
+    ///
+    /// # Safety
+    ///
+    /// As [`Cudnn::forward`]; the workspace holds the plan's bytes and,
+    /// without a bias, `zeros` K elements.
+    unsafe fn run_fused(
+        &self,
+        plan: &Plan,
+        spec: &ConvSpec,
+        operands: &ConvOperands,
+    ) -> Result<dnn::cudnnStatus_t, CudaError> {
+        let ConvOperands { x, w, y, bias, z } = *operands;
+        let d = &plan.descriptors;
+        let (Some(bias_descriptor), Some(activation)) = (&d.bias, &d.activation) else {
+            return Err(CudaError::BadSpec(
+                "a fused plan without bias or activation descriptor".to_string(),
+            ));
+        };
+        // z = y when accumulating (cuDNN allows z to alias y), none
+        // otherwise (alpha2 = 0).
+        let (alpha2, z) = match (z, spec.accumulate) {
+            (Some(z), _) => (&ONE, z),
+            (None, true) => (&ONE, y),
+            (None, false) => (&ZERO, y),
+        };
+        // SAFETY: live handle and descriptors; the buffers are the
+        // caller's responsibility.
+        Ok(unsafe {
+            dnn::cudnnConvolutionBiasActivationForward(
+                self.handle,
+                scale(&ONE),
                 d.x.0,
                 input(x),
                 d.w.0,
                 input(w),
                 d.conv.0,
                 plan.algorithm,
-                workspace as *mut c_void,
-                workspace_bytes,
+                self.workspace.pointer as *mut c_void,
+                self.workspace.bytes,
+                scale(alpha2),
+                d.y.0,
+                input(z),
+                bias_descriptor.0,
+                input(bias.unwrap_or(self.zeros.pointer)),
+                activation.0,
+                d.y.0,
+                y as *mut c_void,
+            )
+        })
+    }
+
+    /// `y = conv (+ y if accumulating)`, then `cudnnAddTensor` for z and
+    /// for the bias, then an in-place ReLU: what [`Cudnn::run_fused`]
+    /// computes, in separate calls.
+    ///
+    /// # Safety
+    ///
+    /// As [`Cudnn::forward`]; the workspace holds the plan's bytes.
+    unsafe fn run_separately(
+        &self,
+        plan: &Plan,
+        spec: &ConvSpec,
+        operands: &ConvOperands,
+    ) -> Result<(), CudaError> {
+        let ConvOperands { x, w, y, bias, z } = *operands;
+        let d = &plan.descriptors;
+        let beta = if spec.accumulate { &ONE } else { &ZERO };
+        // SAFETY: live handle and descriptors; the buffers are the
+        // caller's responsibility.
+        check("cudnnConvolutionForward", unsafe {
+            dnn::cudnnConvolutionForward(
+                self.handle,
+                scale(&ONE),
+                d.x.0,
+                input(x),
+                d.w.0,
+                input(w),
+                d.conv.0,
+                plan.algorithm,
+                self.workspace.pointer as *mut c_void,
+                self.workspace.bytes,
                 scale(beta),
                 d.y.0,
                 y as *mut c_void,
@@ -703,11 +732,11 @@ impl Cudnn {
                 // SAFETY: as above; z has y's shape, the bias K elements.
                 check("cudnnAddTensor", unsafe {
                     dnn::cudnnAddTensor(
-                        handle,
-                        scale(&one),
+                        self.handle,
+                        scale(&ONE),
                         descriptor.0,
                         input(pointer),
-                        scale(&one),
+                        scale(&ONE),
                         d.y.0,
                         y as *mut c_void,
                     )
@@ -718,12 +747,12 @@ impl Cudnn {
             // SAFETY: as above; cuDNN activations may work in place.
             check("cudnnActivationForward", unsafe {
                 dnn::cudnnActivationForward(
-                    handle,
+                    self.handle,
                     activation.0,
-                    scale(&one),
+                    scale(&ONE),
                     d.y.0,
                     input(y),
-                    scale(&zero),
+                    scale(&ZERO),
                     d.y.0,
                     y as *mut c_void,
                 )
@@ -731,6 +760,18 @@ impl Cudnn {
         }
         Ok(())
     }
+}
+
+/// cuDNN's scaling factors (f32 for f32 and f16 data alike).
+const ZERO: f32 = 0.0;
+const ONE: f32 = 1.0;
+
+fn scale(factor: &f32) -> *const c_void {
+    factor as *const f32 as *const c_void
+}
+
+fn input(pointer: u64) -> *const c_void {
+    pointer as *const c_void
 }
 
 impl Drop for Cudnn {

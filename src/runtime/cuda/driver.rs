@@ -25,7 +25,7 @@
 use super::{
     CudaError,
     cudnn::Cudnn,
-    spec::{ConvOperands, ConvSpec, SPEC_LEN},
+    spec::{self, ConvOperands, ConvSpec},
 };
 use cudarc::driver::sys as cu;
 use std::{
@@ -951,7 +951,7 @@ fn decoded_spec(address: usize, words: &[i64]) -> Result<ConvSpec, CudaError> {
 }
 
 /// `chlast_cudnn_conv(spec, x, w, y, bias, z)`: runs the convolution
-/// described by the [`SPEC_LEN`] words at `spec` on the aligned pointers
+/// described by the [`spec::SPEC_LEN`] words at `spec` on the aligned pointers
 /// `x`, `w`, `y` (the spec's element offsets are added here), `bias` (0 =
 /// none) and the residual `z` (0 = none; y's offset is added), on the
 /// default stream, and waits for it.
@@ -965,12 +965,9 @@ unsafe extern "C" fn chlast_cudnn_conv(
 ) {
     const FUNCTION: &str = "chlast_cudnn_conv";
     entry(FUNCTION, (), || {
-        if spec.is_null() {
-            return Err(bad_argument(FUNCTION, "null spec pointer"));
-        }
-        context()?;
         // SAFETY: the compiled code passes the address of its constant spec.
-        let words = unsafe { std::slice::from_raw_parts(spec, SPEC_LEN) };
+        let words = unsafe { spec::words_at(spec) }?;
+        context()?;
         let spec = decoded_spec(spec as usize, words)?;
         let operands = ConvOperands::new(&spec, x, w, y, bias, z)?;
         let mut cudnn = lock(&CUDNN);

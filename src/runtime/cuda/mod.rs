@@ -43,7 +43,7 @@
 //!
 //! Modules: [`spec`] (the convolution description), [`cudnn`] (descriptors,
 //! algorithm choice and execution), [`driver`] (the C entry points and the
-//! global state), [`reference`] (a CPU reference of the convolution call,
+//! global state), [`mod@reference`] (a CPU reference of the convolution call,
 //! to check the lowering without a GPU).
 
 pub mod cudnn;

@@ -21,7 +21,7 @@
 
 use super::{
     CudaError,
-    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, SPEC_LEN},
+    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, words_at},
 };
 use crate::runtime::tensor::{f16_to_f32, f32_to_f16};
 use std::{
@@ -219,15 +219,8 @@ unsafe extern "C" fn chlast_cudnn_conv_on_cpu(
     z: u64,
 ) {
     let run = || -> Result<(), CudaError> {
-        if spec.is_null() {
-            return Err(CudaError::BadArgument {
-                function: "chlast_cudnn_conv",
-                message: "null spec pointer".to_string(),
-            });
-        }
         // SAFETY: the compiled code passes the address of its constant spec.
-        let words = unsafe { std::slice::from_raw_parts(spec, SPEC_LEN) };
-        let spec = ConvSpec::decode(words)?;
+        let spec = ConvSpec::decode(unsafe { words_at(spec) }?)?;
         let operands = ConvOperands::new(&spec, x, w, y, bias, z)?;
         CALLS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: the compiled code passes buffers of the spec's shapes.
@@ -248,7 +241,10 @@ unsafe extern "C" fn chlast_cudnn_conv_on_cpu(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::cuda::spec::tests::{grouped_3d, nhwc_3x3};
+    use crate::runtime::cuda::spec::{
+        SPEC_LEN,
+        tests::{grouped_3d, nhwc_3x3},
+    };
 
     /// A direct NCHW/KCRS convolution of logical (unstrided) tensors, the
     /// textbook formula, for comparison.

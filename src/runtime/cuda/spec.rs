@@ -427,6 +427,24 @@ impl ConvSpec {
     }
 }
 
+/// The [`SPEC_LEN`] words a `chlast_cudnn_conv` call's spec argument
+/// points at.
+///
+/// # Safety
+///
+/// A non-null `spec` must point at [`SPEC_LEN`] readable `i64` values that
+/// live for `'a` (the compiled code passes its constant spec).
+pub unsafe fn words_at<'a>(spec: *const i64) -> Result<&'a [i64], CudaError> {
+    if spec.is_null() {
+        return Err(CudaError::BadArgument {
+            function: "chlast_cudnn_conv",
+            message: "null spec pointer".to_string(),
+        });
+    }
+    // SAFETY: the caller's.
+    Ok(unsafe { std::slice::from_raw_parts(spec, SPEC_LEN) })
+}
+
 /// The tensors of one `chlast_cudnn_conv` call, each address at its
 /// tensor's first element (the spec's element offsets applied; the
 /// residual z has y's offset). Built only by [`ConvOperands::new`], so the

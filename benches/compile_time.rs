@@ -197,7 +197,7 @@ fn repository() -> PathBuf {
 
 fn file_inputs(context: &Context) -> Vec<Input> {
     let mut files: Vec<PathBuf> = Vec::new();
-    let fixture = repository().join("../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir");
+    let fixture = repository().join("examples/imported/vae_decoder_block2d.torch-mlir.mlir");
     if fixture.exists() {
         files.push(fixture);
     } else {

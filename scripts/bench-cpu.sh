@@ -12,7 +12,7 @@ run=target/release/chlast-run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-models=(examples/models/*.mlir examples/models/large/*.mlir examples/vae_resblock3d.mlir ../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir)
+models=(examples/models/*.mlir examples/models/large/*.mlir examples/vae_resblock3d.mlir examples/imported/vae_decoder_block2d.torch-mlir.mlir)
 printf '| model | original median ms | channels-last median ms | ratio (orig/cl) | equal |\n|---|---|---|---|---|\n'
 for m in "${models[@]}"; do
   [ -f "$m" ] || continue

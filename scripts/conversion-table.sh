@@ -46,7 +46,7 @@ iree_pipeline='builtin.module(iree-preprocessing-convert-conv-to-channels-last,f
 
 inputs=()
 for f in examples/*.mlir examples/models/*.mlir; do [ -e "$f" ] && inputs+=("$f"); done
-for f in ../shared/fixtures/*.mlir; do [ -e "$f" ] && inputs+=("$f"); done
+for f in examples/imported/*.mlir; do [ -e "$f" ] && inputs+=("$f"); done
 for spec in $chains; do
   dims=${spec%%:*}
   blocks=${spec##*:}

@@ -42,7 +42,7 @@ row() { # name variant json
 
 echo "| program | variant | kernels | cuDNN calls (NCHW) | fused epilogues | conversion kernels (interior) | conversion bytes | modelled hidden bytes |"
 echo "|---|---|---|---|---|---|---|---|"
-for f in examples/models/*.mlir examples/vae_resblock3d.mlir ../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir; do
+for f in examples/models/*.mlir examples/vae_resblock3d.mlir examples/imported/vae_decoder_block2d.torch-mlir.mlir; do
   name=$(basename "$f" .mlir)
   for variant in original per-conv chlast; do
     case $variant in
@@ -58,7 +58,7 @@ done
 echo
 echo "| program | chlast-opt --conv-channels-last --chlast-lower-to-cuda, best of 3 |"
 echo "|---|---|"
-for f in examples/models/*.mlir ../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir; do
+for f in examples/models/*.mlir examples/imported/vae_decoder_block2d.torch-mlir.mlir; do
   best=
   for _ in 1 2 3; do
     start=$(date +%s.%N)

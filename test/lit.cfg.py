@@ -20,14 +20,12 @@ if not os.path.exists(chlast_opt):
 
 chlast_run = os.environ.get("CHLAST_RUN") or os.path.join(os.path.dirname(chlast_opt), "chlast-run")
 
-fixtures = os.environ.get(
-    "CHLAST_FIXTURES",
-    os.path.join(os.path.dirname(config.test_source_root), "..", "shared", "fixtures"),
-)
+# Real importer output, committed under examples/imported/ (see its README).
+imported = os.path.join(os.path.dirname(config.test_source_root), "examples", "imported")
 
 config.substitutions.append(("%chlast-opt", chlast_opt))
 config.substitutions.append(("%chlast-run", chlast_run))
-config.substitutions.append(("%fixtures", os.path.abspath(fixtures)))
+config.substitutions.append(("%imported", os.path.abspath(imported)))
 # FileCheck, not and count come from LLVM 22.
 config.environment["PATH"] = llvm_bin + os.pathsep + os.environ.get("PATH", "")
 # A CUDA GPU on this machine (the driver's device nodes): tests that expect

@@ -32,7 +32,6 @@ fn lit_suite() {
         .arg("-sv")
         .arg(root.join("test"))
         .env("CHLAST_OPT", &chlast_opt)
-        .env("CHLAST_FIXTURES", root.join("../shared/fixtures"))
         .status()
         .expect("cannot run lit");
     assert!(status.success(), "lit reported failures (see above)");
@@ -109,11 +108,10 @@ fn programs_with_convs(root: &std::path::Path) -> Vec<Program> {
         }
     }
     files.sort();
-    files.push(root.join("../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir"));
+    files.push(root.join("examples/imported/vae_decoder_block2d.torch-mlir.mlir"));
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            continue;
-        };
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
         for (i, chunk) in text.split("\n// -----").enumerate() {
             if chunk.contains("linalg.conv")
                 || chunk.contains("linalg.depthwise_conv")
@@ -346,7 +344,7 @@ fn check_equivalence(
 #[test]
 fn equivalence_check_catches_a_wrong_permutation() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let fixture = root.join("../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir");
+    let fixture = root.join("examples/imported/vae_decoder_block2d.torch-mlir.mlir");
     let scratch = std::env::temp_dir().join(format!("chlast-broken-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let good = scratch.join("good.mlir");

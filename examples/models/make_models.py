@@ -12,7 +12,7 @@ The output is deterministic: weights come from a SplitMix64 generator seeded
 from the model's name, so the same script always writes the same bytes.
 
 Every model is written the way torch-mlir prints real importer output (see
-/work/shared/fixtures/vae_decoder_block2d.torch-mlir.mlir and DESIGN.md,
+examples/imported/vae_decoder_block2d.torch-mlir.mlir and DESIGN.md,
 "What real importer output looks like"):
 
 - constants hoisted to the top of the function, weights as inline

@@ -36,7 +36,7 @@ fn models() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files.push(root.join("examples/vae_resblock3d.mlir"));
-    files.push(root.join("../shared/fixtures/vae_decoder_block2d.torch-mlir.mlir"));
+    files.push(root.join("examples/imported/vae_decoder_block2d.torch-mlir.mlir"));
     files
 }
 

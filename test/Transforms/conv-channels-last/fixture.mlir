@@ -2,10 +2,10 @@
 // norm and SiLU, nearest upsample, conv, group norm, conv_out): the only
 // runtime conversions left are at the graph boundary, and every weight is
 // folded at compile time.
-// RUN: %chlast-opt --conv-channels-last %fixtures/vae_decoder_block2d.torch-mlir.mlir | FileCheck %s
-// RUN: %chlast-opt --conv-channels-last %fixtures/vae_decoder_block2d.torch-mlir.mlir | grep -c chlast.to_layout | FileCheck %s --check-prefix=COUNT
-// RUN: %chlast-opt --conv-channels-last %fixtures/vae_decoder_block2d.torch-mlir.mlir | FileCheck %s --check-prefix=WEIGHTS
-// RUN: %chlast-opt --conv-channels-last=stats=- %fixtures/vae_decoder_block2d.torch-mlir.mlir 2>&1 >/dev/null | FileCheck %s --check-prefix=STATS
+// RUN: %chlast-opt --conv-channels-last %imported/vae_decoder_block2d.torch-mlir.mlir | FileCheck %s
+// RUN: %chlast-opt --conv-channels-last %imported/vae_decoder_block2d.torch-mlir.mlir | grep -c chlast.to_layout | FileCheck %s --check-prefix=COUNT
+// RUN: %chlast-opt --conv-channels-last %imported/vae_decoder_block2d.torch-mlir.mlir | FileCheck %s --check-prefix=WEIGHTS
+// RUN: %chlast-opt --conv-channels-last=stats=- %imported/vae_decoder_block2d.torch-mlir.mlir 2>&1 >/dev/null | FileCheck %s --check-prefix=STATS
 
 // COUNT: {{^}}2{{$}}
 

@@ -8,7 +8,7 @@
 // RUN: diff %t.once %t.pipeline
 // RUN: FileCheck %s --input-file %t.twice
 // The fixture too.
-// RUN: %chlast-opt --conv-channels-last %fixtures/vae_decoder_block2d.torch-mlir.mlir -o %t.fixture.once
+// RUN: %chlast-opt --conv-channels-last %imported/vae_decoder_block2d.torch-mlir.mlir -o %t.fixture.once
 // RUN: %chlast-opt --conv-channels-last %t.fixture.once -o %t.fixture.twice
 // RUN: diff %t.fixture.once %t.fixture.twice
 

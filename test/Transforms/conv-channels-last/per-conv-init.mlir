@@ -1,5 +1,5 @@
 // RUN: %chlast-opt "--conv-channels-last=strategy=per-conv stats=-" %s 2>&1 >/dev/null | FileCheck %s
-// RUN: %chlast-opt "--conv-channels-last=strategy=per-conv stats=-" %fixtures/vae_decoder_block2d.torch-mlir.mlir 2>&1 >/dev/null | FileCheck %s --check-prefix=FIXTURE
+// RUN: %chlast-opt "--conv-channels-last=strategy=per-conv stats=-" %imported/vae_decoder_block2d.torch-mlir.mlir 2>&1 >/dev/null | FileCheck %s --check-prefix=FIXTURE
 
 // Regression test, fixed in the pass (was a bug) (strategy=per-conv does not emulate what it documents): the
 // option is documented as "convert each conv's input and filter and its

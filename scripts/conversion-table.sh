@@ -6,8 +6,8 @@
 #   (c) IREE's iree-preprocessing-convert-conv-to-channels-last + transpose
 #       propagation + canonicalize + cse, when `iree-opt` is installed
 #       (`pip install iree-base-compiler`; this script does not install it),
-# on examples/*.mlir, examples/models/*.mlir, the shared fixture and
-# generated chains.
+# on examples/*.mlir, examples/models/*.mlir, the imported fixture, the
+# real-model corpus (models/real/) and generated chains.
 #
 #   scripts/conversion-table.sh
 #   TABLE_CHAINS="2:10 3:10 2:100" scripts/conversion-table.sh   # dims:blocks
@@ -42,11 +42,21 @@ else
 fi
 
 iree=$(command -v iree-opt || true)
+# The ONNX import route's venv has iree-opt too (scripts/import-onnx.sh).
+import_iree="${CHLAST_IMPORT_VENV:-/opt/chlast-import}/bin/iree-opt"
+[ -n "$iree" ] || { [ -x "$import_iree" ] && iree=$import_iree; } || true
 iree_pipeline='builtin.module(iree-preprocessing-convert-conv-to-channels-last,func.func(iree-global-opt-propagate-linalg-transpose{enable-aggressive-propagation=true enable-sink-transpose-through-pad=true}),canonicalize,cse)'
 
 inputs=()
 for f in examples/*.mlir examples/models/*.mlir; do [ -e "$f" ] && inputs+=("$f"); done
 for f in examples/imported/*.mlir; do [ -e "$f" ] && inputs+=("$f"); done
+# The real-model corpus (MLIR bytecode), printed as text for every tool.
+for f in models/real/*.mlirbc; do
+  [ -e "$f" ] || continue
+  text="$work/$(basename "$f" .mlirbc).mlir"
+  "$opt" "$f" -o "$text"
+  inputs+=("$text")
+done
 for spec in $chains; do
   dims=${spec%%:*}
   blocks=${spec##*:}
@@ -262,7 +272,9 @@ for input in "${inputs[@]}"; do
   name=$(basename "$input" .mlir)
   name=${name%.torch-mlir}
   density=300
+  started=$(date +%s.%N)
   run_chlast "$input" min-cut 300 "$name.min-cut"
+  seconds=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$started" "$(date +%s.%N)")
   if [ "$(field "$(sum_stats "$work/$name.min-cut.stats.json")" density)" = "True" ]; then
     density=0
     run_chlast "$input" min-cut 0 "$name.min-cut"
@@ -294,14 +306,14 @@ for input in "${inputs[@]}"; do
   else
     cell_c="not installed | - | - | -"
   fi
-  rows+=("| $name$mark | $convs | $cell_a | $cell_b | $folded | $cell_c |")
+  rows+=("| $name$mark | $convs | $cell_a | $cell_b | $folded | $seconds s | $cell_c |")
 done
 
 echo
 echo "Runtime layout conversions left (count and bytes moved; $(date +%F))"
 echo
-echo "| input | convs converted | (a) seed: per-conv | (b) chlast: min-cut | weights folded by (b) | (c) IREE: linalg.transpose | IREE: weights | IREE: activations | IREE: fused into generics |"
-echo "|---|---:|---|---|---:|---|---|---|---|"
+echo "| input | convs converted | (a) seed: per-conv | (b) chlast: min-cut | weights folded by (b) | chlast-opt time (b) | (c) IREE: linalg.transpose | IREE: weights | IREE: activations | IREE: fused into generics |"
+echo "|---|---:|---|---|---:|---:|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 if [ ${#notes[@]} -gt 0 ]; then

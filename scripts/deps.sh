@@ -4,7 +4,9 @@
 # ninja, libclang (for mlir-sys's bindgen), rustfmt and clippy, and the
 # CUDA verification tools from PyPI into $CHLAST_CUDA_TOOLS (default
 # /opt/chlast-cuda): ptxas (nvidia-cuda-nvcc-cu12) and libcudnn.so.9
-# (nvidia-cudnn-cu12, ~700 MB), used to check the CUDA lowering without a GPU.
+# (nvidia-cudnn-cu12, ~700 MB), used to check the CUDA lowering without a GPU;
+# and the ONNX import tools (iree-base-compiler, onnx) in a venv at
+# $CHLAST_IMPORT_VENV (default /opt/chlast-import), via scripts/import-onnx.sh.
 set -euo pipefail
 
 packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libpolly-22-dev
@@ -33,4 +35,9 @@ if [ ! -x "$cuda_tools/nvidia/cuda_nvcc/bin/ptxas" ] || [ ! -f "$cuda_tools/nvid
   python3 -m pip install --quiet --disable-pip-version-check --no-deps \
     --target "$cuda_tools" "${cuda_wheels[@]}"
 fi
-echo "deps: ok (LLVM/MLIR $(/usr/lib/llvm-22/bin/llvm-config --version); $("$cuda_tools/nvidia/cuda_nvcc/bin/ptxas" --version | tail -1))"
+# The ONNX import route (scripts/import-onnx.sh): iree-base-compiler and onnx
+# from PyPI into a venv at $CHLAST_IMPORT_VENV (default /opt/chlast-import,
+# ~610 MB); the script installs it when missing and is quiet otherwise.
+"$(dirname "${BASH_SOURCE[0]}")/import-onnx.sh" --install
+import_venv="${CHLAST_IMPORT_VENV:-/opt/chlast-import}"
+echo "deps: ok (LLVM/MLIR $(/usr/lib/llvm-22/bin/llvm-config --version); $("$cuda_tools/nvidia/cuda_nvcc/bin/ptxas" --version | tail -1); $(cat "$import_venv/.chlast-import-pins" | cut -d' ' -f1-2))"

@@ -413,19 +413,12 @@ fn canonicalize(
         index[k] = n;
     }
     let new_view: Vec<i64> = survivors.iter().map(|&k| sizes[k]).collect();
-    // 3. Physical order: non-unit survivors as ordered, each unit dim right
-    // after its view predecessor.
+    // 3. Physical order: non-unit survivors as ordered, then each unit dim
+    // (in view order) where a channels-last layout has it.
     let mut new_perm: Vec<usize> = order.iter().map(|&k| index[k]).collect();
     for (n, &k) in survivors.iter().enumerate() {
         if kept[k].1 == 1 {
-            let at = if n == 0 {
-                0
-            } else {
-                new_perm
-                    .iter()
-                    .position(|&p| p == n - 1)
-                    .map_or(0, |p| p + 1)
-            };
+            let at = unit_dim_position(&new_perm, &new_view, n);
             new_perm.insert(at, n);
         }
     }
@@ -434,6 +427,29 @@ fn canonicalize(
         view: new_view,
         perm: new_perm,
     }
+}
+
+/// Where to insert unit view dim `n` into the physical order `perm`. A unit
+/// dim moves no bytes wherever it sits, but it decides where the dim goes
+/// when it grows later (a frame concatenated to a one-frame tensor, a batch
+/// concatenated to a one-sample tensor), so it sits where a channels-last
+/// layout has it whatever the extents: first when nothing comes before it
+/// in the view (a batch), right before the next non-unit view dim when there
+/// is one (a frame before H), else right after the previous one (W after H).
+/// NDHWC with D = 1 stays `[0, 2, 3, 4, 1]`.
+fn unit_dim_position(perm: &[usize], view: &[i64], n: usize) -> usize {
+    let placed_before = perm.iter().any(|&p| p < n);
+    if !placed_before {
+        return 0;
+    }
+    let next = (n + 1..view.len()).find(|&s| view[s] != 1);
+    if let Some(at) = next.and_then(|s| perm.iter().position(|&p| p == s)) {
+        return at;
+    }
+    let previous = perm.iter().copied().filter(|&p| p < n).max();
+    previous
+        .and_then(|q| perm.iter().position(|&p| p == q))
+        .map_or(0, |at| at + 1)
 }
 
 fn last_member(merged_into: &[usize], head: usize, len: usize) -> usize {
@@ -471,6 +487,31 @@ mod tests {
         );
         let nhwc = Layout::permuted(&[1, 32, 16, 16], &NHWC).unwrap();
         assert_eq!(nhwc.encoding(), Some((vec![0, 2, 3, 1], vec![])));
+    }
+
+    #[test]
+    fn unit_dims_sit_in_view_order() {
+        // NDHWC whatever the extents: one frame or one batch does not move C.
+        let ndhwc = [0, 2, 3, 4, 1];
+        let one_frame = Layout::permuted(&[1, 8, 1, 4, 4], &ndhwc).unwrap();
+        assert_eq!(one_frame.perm(), ndhwc);
+        // Growing the frame dim (a concat along time) keeps NDHWC.
+        let frames = one_frame.resized(&[1, 8, 3, 4, 4]).unwrap();
+        assert_eq!(frames, Layout::permuted(&[1, 8, 3, 4, 4], &ndhwc).unwrap());
+        // The same bytes from the other side: D innermost with D = 1.
+        let d_last = Layout::permuted(&[1, 8, 1, 4, 4], &[0, 3, 4, 1, 2]).unwrap();
+        assert_eq!(d_last, one_frame);
+        // A 1x3x3 filter in FDHWC.
+        let filter = Layout::permuted(&[8, 4, 1, 3, 3], &ndhwc).unwrap();
+        assert_eq!(filter.perm(), ndhwc);
+        // NHWC with H = 1 keeps H before W, with W = 1 W after H.
+        let one_row = Layout::permuted(&[1, 8, 1, 16], &NHWC).unwrap();
+        assert_eq!(one_row.perm(), NHWC);
+        let one_column = Layout::permuted(&[2, 8, 4, 1], &NHWC).unwrap();
+        assert_eq!(one_column.perm(), NHWC);
+        // One sample grows to two (a batch concat): N stays first.
+        let batch = Layout::permuted(&[1, 8, 4, 4], &NHWC).unwrap();
+        assert_eq!(batch.resized(&[2, 8, 4, 4]).unwrap().perm(), NHWC);
     }
 
     #[test]

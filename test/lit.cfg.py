@@ -26,6 +26,15 @@ imported = os.path.join(os.path.dirname(config.test_source_root), "examples", "i
 config.substitutions.append(("%chlast-opt", chlast_opt))
 config.substitutions.append(("%chlast-run", chlast_run))
 config.substitutions.append(("%imported", os.path.abspath(imported)))
+# The ONNX import route (scripts/import-onnx.sh) and its venv's python, which
+# has onnx for test/import-onnx/Inputs/make_onnx.py (scripts/deps.sh makes it).
+import_venv = os.environ.get("CHLAST_IMPORT_VENV", "/opt/chlast-import")
+import_python = os.path.join(import_venv, "bin", "python")
+config.substitutions.append(("%import-onnx", os.path.join(os.path.dirname(config.test_source_root), "scripts", "import-onnx.sh")))
+config.substitutions.append(("%import-python", import_python))
+config.environment["CHLAST_IMPORT_VENV"] = import_venv
+if not os.path.exists(os.path.join(import_venv, ".chlast-import-pins")):
+    lit_config.fatal("the ONNX import venv is missing at %s: run scripts/deps.sh (or scripts/import-onnx.sh --install)" % import_venv)
 # FileCheck, not and count come from LLVM 22.
 config.environment["PATH"] = llvm_bin + os.pathsep + os.environ.get("PATH", "")
 # A CUDA GPU on this machine (the driver's device nodes): tests that expect

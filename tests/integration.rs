@@ -1,13 +1,17 @@
 //! The one integration-test binary (MLIR links statically, so every test
 //! binary is large): the lit suite over `test/`, the embedding example, the
-//! CPU equivalence check of the rewrites, and the CUDA target's checks
-//! (`integration/cuda.rs`).
+//! CPU equivalence check of the rewrites, the CUDA target's checks
+//! (`integration/cuda.rs`) and the real-model corpus against PyTorch
+//! (`integration/corpus.rs`).
 
 #[path = "../examples/embed.rs"]
 mod embed;
 
 #[path = "integration/cuda.rs"]
 mod cuda;
+
+#[path = "integration/corpus.rs"]
+mod corpus;
 
 use std::{path::PathBuf, process::Command};
 

@@ -5,6 +5,7 @@
 //!            [--entry NAME] [--seed N | --inputs a.npy,b.npy]
 //!            [--save-outputs DIR] [--iterations K]
 //!            [--compare OTHER.mlir [--compare-target T] [--rtol R] [--atol A]]
+//!            [--expect A.npy,B.npy [--rtol R] [--atol A]]
 //!            [--opt-level L]
 //! ```
 //!
@@ -58,8 +59,12 @@ options:
   --compare-target T    run OTHER on target T (default: --target's), e.g.
                         `F --compare F --compare-target cpu-cudnn`; with
                         cpu-cudnn, the number of cuDNN calls run is printed
-  --rtol R, --atol A    tolerance of --compare: |a - b| <= atol + rtol * |ref|
-                        (default for f32: rtol 1e-4, atol 1e-5)
+  --expect A.npy,B.npy  compare the outputs, in order, with reference .npy files
+                        (another framework's, e.g. PyTorch's): |a - b| <=
+                        atol * max|ref| + rtol * |ref|; exit status 1 when an
+                        element differs beyond tolerance
+  --rtol R, --atol A    tolerance of --compare and --expect: |a - b| <= atol +
+                        rtol * |ref| (default for f32: rtol 1e-4, atol 1e-5)
   --opt-level L         LLVM optimization level of the JIT, 0-3 (default 2)
   -h, --help            print this help
   --version             print the version
@@ -75,6 +80,7 @@ struct Options {
     save_outputs: Option<PathBuf>,
     iterations: Option<usize>,
     compare: Option<PathBuf>,
+    expect: Option<Vec<PathBuf>>,
     rtol: Option<f64>,
     atol: Option<f64>,
     opt_level: Option<u32>,
@@ -175,6 +181,15 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 options.iterations = Some(k);
             }
             "--compare" => options.compare = Some(PathBuf::from(value(flag)?)),
+            "--expect" => {
+                options.expect = Some(
+                    value(flag)?
+                        .split(',')
+                        .filter(|p| !p.is_empty())
+                        .map(PathBuf::from)
+                        .collect(),
+                )
+            }
             "--target" => options.target = target(flag, &value(flag)?)?,
             "--compare-target" => options.compare_target = Some(target(flag, &value(flag)?)?),
             "--chip" => options.chip = Some(value(flag)?),
@@ -203,10 +218,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     if !uses_cuda && (options.chip.is_some() || options.emit_ptx.is_some()) {
         return Err("--chip and --emit-ptx only apply to --target cuda".into());
     }
+    if options.compare.is_none() && options.compare_target.is_some() {
+        return Err("--compare-target only applies to --compare".into());
+    }
     if options.compare.is_none()
-        && (options.rtol.is_some() || options.atol.is_some() || options.compare_target.is_some())
+        && options.expect.is_none()
+        && (options.rtol.is_some() || options.atol.is_some())
     {
-        return Err("--rtol, --atol and --compare-target only apply to --compare".into());
+        return Err("--rtol and --atol only apply to --compare and --expect".into());
     }
     Ok(Command::Run(Box::new(options)))
 }
@@ -337,6 +356,10 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
         }
     }
 
+    let expected = match &options.expect {
+        Some(paths) => check_expected(options, &program, &outputs, paths)?,
+        None => true,
+    };
     let mut passed = true;
     match &other {
         None => {
@@ -385,16 +408,84 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
             _ => println!("{timings}"),
         }
     }
-    if !passed {
+    if !passed && let Some(path) = &options.compare {
         eprintln!(
             "chlast-run: {} differs from {} beyond tolerance",
-            options
-                .compare
-                .as_deref()
-                .unwrap_or(Path::new("?"))
-                .display(),
+            path.display(),
             options.file.display()
         );
+    }
+    if !expected && let Some(paths) = &options.expect {
+        eprintln!(
+            "chlast-run: {} differs from the --expect references ({}) beyond tolerance",
+            options.file.display(),
+            joined(paths)
+        );
+    }
+    Ok(passed && expected)
+}
+
+fn joined(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Compares `outputs` with the reference `.npy` files of `--expect`, the
+/// absolute tolerance scaled to each reference's magnitude; `Ok(false)`
+/// when an element differs beyond it.
+fn check_expected(
+    options: &Options,
+    program: &Program,
+    outputs: &[Tensor],
+    paths: &[PathBuf],
+) -> Result<bool, RuntimeError> {
+    if paths.len() != outputs.len() {
+        return Err(RuntimeError::Npy {
+            path: joined(paths),
+            message: format!(
+                "--expect gives {} reference(s) but @{} has {} result(s)",
+                paths.len(),
+                program.entry(),
+                outputs.len()
+            ),
+        });
+    }
+    let mut passed = true;
+    for (index, (path, actual)) in paths.iter().zip(outputs).enumerate() {
+        let reference = npy::coerce_for(npy::read(path)?, actual.data.element_type());
+        if reference.spec() != actual.spec() {
+            return Err(RuntimeError::Npy {
+                path: path.display().to_string(),
+                message: format!(
+                    "holds {} but result {index} of @{} is {}",
+                    reference.spec(),
+                    program.entry(),
+                    actual.spec()
+                ),
+            });
+        }
+        let defaults = Tolerance::default_for(actual.data.element_type());
+        let tolerance = compare::scaled_to(
+            &reference,
+            Tolerance {
+                rtol: options.rtol.unwrap_or(defaults.rtol),
+                atol: options.atol.unwrap_or(defaults.atol),
+            },
+        );
+        let report = compare::compare(&reference, actual, tolerance);
+        println!("result{index} vs {}: {report}", path.display());
+        if let Some(worst) = report.worst {
+            println!(
+                "  worst element at {:?}: {} expected, {} computed",
+                compare::unravel(worst, &reference.shape),
+                reference.data.get_f64(worst),
+                actual.data.get_f64(worst)
+            );
+        }
+        passed &= report.passed();
     }
     Ok(passed)
 }

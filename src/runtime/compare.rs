@@ -120,6 +120,25 @@ pub fn compare(reference: &Tensor, actual: &Tensor, tolerance: Tolerance) -> Rep
     report
 }
 
+/// `tolerance` with its absolute part measured against the scale of
+/// `reference` (its largest finite magnitude): the tolerance for an output
+/// checked against another framework's (PyTorch's), whose rounding differs
+/// by a few ulps of the largest values, not of each element.
+pub fn scaled_to(reference: &Tensor, tolerance: Tolerance) -> Tolerance {
+    let scale = (0..reference.len())
+        .map(|i| reference.data.get_f64(i).abs())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    Tolerance {
+        rtol: tolerance.rtol,
+        atol: if scale > 0.0 {
+            tolerance.atol * scale
+        } else {
+            tolerance.atol
+        },
+    }
+}
+
 /// The multi-index of row-major position `index` in `shape`.
 pub fn unravel(mut index: usize, shape: &[usize]) -> Vec<usize> {
     let mut position = vec![0; shape.len()];
@@ -181,6 +200,15 @@ mod tests {
         assert_eq!(report.mismatches, 1);
         assert_eq!(report.worst, Some(1));
         assert!(report.to_string().ends_with("FAIL"));
+    }
+
+    #[test]
+    fn scaled_tolerance_follows_the_largest_magnitude() {
+        let tol = Tolerance::default_for(ElementType::F32);
+        let scaled = scaled_to(&f32s(&[0.5, -40.0, f32::INFINITY]), tol);
+        assert_eq!(scaled.rtol, tol.rtol);
+        assert!((scaled.atol - 40.0 * tol.atol).abs() < 1e-12);
+        assert_eq!(scaled_to(&f32s(&[0.0]), tol), tol);
     }
 
     #[test]

@@ -49,16 +49,52 @@ pub struct FunctionStats {
     pub convs_converted: usize,
     /// `(conv location, reason)`
     pub convs_skipped: Vec<(String, String)>,
-    /// `(type, bytes)` of every runtime `chlast.to_layout` inserted.
-    pub runtime_conversions: Vec<(String, u64)>,
+    /// Every runtime `chlast.to_layout` inserted, with why it is there.
+    pub runtime_conversions: Vec<RuntimeConversion>,
     pub constant_conversions_folded: usize,
+}
+
+/// Where a runtime conversion sits in the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversionSite {
+    /// A function argument converted on entry.
+    Input,
+    /// A value converted back before `func.return`.
+    Output,
+    /// Between two ops of the function.
+    Interior,
+}
+
+impl ConversionSite {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConversionSite::Input => "input",
+            ConversionSite::Output => "output",
+            ConversionSite::Interior => "interior",
+        }
+    }
+}
+
+/// One runtime `chlast.to_layout` and the op that forced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeConversion {
+    /// The converted type (with its target encoding).
+    pub ty: String,
+    pub bytes: u64,
+    pub site: ConversionSite,
+    /// The op whose layout differs from the value's (its name).
+    pub op: String,
+    /// That op's location.
+    pub loc: String,
+    /// Why that op keeps the other layout.
+    pub reason: String,
 }
 
 impl FunctionStats {
     /// Bytes moved by all runtime conversions (each read once, written once
     /// counts as its size).
     pub fn runtime_conversion_bytes(&self) -> u64 {
-        self.runtime_conversions.iter().map(|(_, b)| b).sum()
+        self.runtime_conversions.iter().map(|c| c.bytes).sum()
     }
 
     /// The statistics as a single-line JSON object.
@@ -82,13 +118,17 @@ impl FunctionStats {
             );
         }
         let _ = write!(out, "],\"runtime_conversions\":[");
-        for (i, (ty, bytes)) in self.runtime_conversions.iter().enumerate() {
+        for (i, c) in self.runtime_conversions.iter().enumerate() {
             let _ = write!(
                 out,
-                "{}{{\"type\":{},\"bytes\":{}}}",
+                "{}{{\"type\":{},\"bytes\":{},\"site\":\"{}\",\"op\":{},\"loc\":{},\"reason\":{}}}",
                 if i > 0 { "," } else { "" },
-                quote(ty),
-                bytes
+                quote(&c.ty),
+                c.bytes,
+                c.site.as_str(),
+                quote(&c.op),
+                quote(&c.loc),
+                quote(&c.reason)
             );
         }
         let _ = write!(
@@ -606,9 +646,20 @@ impl Function {
 
     /// Chooses, per op with a proposed layout, whether it takes it: a
     /// minimum cut of the bytes moved by conversions (see module docs).
+    /// Among placements that move the same bytes, the one with the fewest
+    /// conversions inside the function wins: every capacity is bytes times
+    /// `scale` (more than the number of conversion edges), plus 1 for an
+    /// edge that stands for an interior conversion, so the tie-break never
+    /// outweighs a byte.
     fn place(&self, states: &Proposal, cost_model: bool) -> Vec<bool> {
         const SOURCE: usize = 0;
         const SINK: usize = 1;
+        let scale = 1 + self
+            .values
+            .iter()
+            .map(|v| 2 + v.uses.len() as u64)
+            .sum::<u64>();
+        let weight = |bytes: u64, interior: bool| bytes * scale + u64::from(interior);
         let mut graph = FlowGraph::new(2);
         let node: Vec<Option<usize>> = states
             .iter()
@@ -622,7 +673,15 @@ impl Function {
                 },
             ) = (node[o], &info.kind)
             {
-                graph.add_edge(SOURCE, n, if cost_model { *saving } else { INFINITE });
+                graph.add_edge(
+                    SOURCE,
+                    n,
+                    if cost_model {
+                        weight(*saving, false)
+                    } else {
+                        INFINITE
+                    },
+                );
             }
         }
         for v in 0..self.values.len() {
@@ -635,6 +694,8 @@ impl Function {
             let mut ties = Vec::new();
             let mut plain_when_original = Vec::new();
             let mut needs_plain = false;
+            // Whether a plain use other than `func.return` exists.
+            let mut interior_plain = false;
             // Uses needing a layout other than what the def offers, per layout.
             let mut wants: HashMap<Layout, Vec<usize>> = HashMap::new();
             for &(u, p) in &self.values[v].uses {
@@ -643,7 +704,10 @@ impl Function {
                 }
                 let required = node[u].and_then(|_| states.port(u, p).cloned());
                 match (node[u], required) {
-                    (Some(_), Some(req)) if req.is_plain() => needs_plain = true,
+                    (Some(_), Some(req)) if req.is_plain() => {
+                        needs_plain = true;
+                        interior_plain = true;
+                    }
                     (Some(un), Some(req))
                         if def_node.is_some() && def_cl.as_ref() == Some(&req) =>
                     {
@@ -654,9 +718,13 @@ impl Function {
                         plain_when_original.push(un);
                         wants.entry(req).or_default().push(un)
                     }
-                    _ => needs_plain = true,
+                    _ => {
+                        needs_plain = true;
+                        interior_plain |= ir::op_name(self.ops[u].op) != "func.return";
+                    }
                 }
             }
+            let is_argument = self.values[v].def.is_none();
             match def_node {
                 Some(d) if def_cl.is_some() => {
                     // Defined in channels-last when d is on the source side.
@@ -664,7 +732,9 @@ impl Function {
                     // some user computes in the original layout.
                     if needs_plain || !ties.is_empty() || !plain_when_original.is_empty() {
                         let a = graph.add_node();
-                        graph.add_edge(d, a, cost);
+                        let interior =
+                            interior_plain || !ties.is_empty() || !plain_when_original.is_empty();
+                        graph.add_edge(d, a, weight(cost, interior));
                         for &u in ties.iter().chain(&plain_when_original) {
                             graph.add_edge(a, u, INFINITE);
                         }
@@ -677,7 +747,7 @@ impl Function {
                         for &u in &ties {
                             graph.add_edge(u, b, INFINITE);
                         }
-                        graph.add_edge(b, d, cost);
+                        graph.add_edge(b, d, weight(cost, true));
                     }
                 }
                 _ => {}
@@ -689,7 +759,7 @@ impl Function {
                 for &u in &users {
                     graph.add_edge(u, b, INFINITE);
                 }
-                graph.add_edge(b, SINK, cost);
+                graph.add_edge(b, SINK, weight(cost, !is_argument));
             }
         }
         let cut = graph.min_cut(SOURCE, SINK);
@@ -793,7 +863,8 @@ impl Function {
                 }
                 let converted = *conversions.entry((v, required.clone())).or_insert_with(|| {
                     touched_defs.push(v);
-                    self.convert(context, v, &required, stats)
+                    let why = || self.why_converted(states, chosen, v, u);
+                    self.convert(context, v, &required, why, stats)
                 });
                 match port.site {
                     PortSite::Operand(i) => ir::set_operand(self.ops[u].op, i, converted),
@@ -813,6 +884,51 @@ impl Function {
         }
     }
 
+    /// Why value `v` needs a conversion for its use by op `u`: where it sits,
+    /// the op that keeps the other layout, and that op's reason.
+    fn why_converted(
+        &self,
+        states: &Proposal,
+        chosen: &[bool],
+        v: usize,
+        u: usize,
+    ) -> (ConversionSite, MlirOperation, String) {
+        let user = self.ops[u].op;
+        let Some(d) = self.values[v].def else {
+            return (
+                ConversionSite::Input,
+                user,
+                "function arguments arrive in their original layout".into(),
+            );
+        };
+        if ir::op_name(user) == "func.return" {
+            return (
+                ConversionSite::Output,
+                user,
+                "the function returns its original layout".into(),
+            );
+        }
+        // The side in the original layout is the one that forced it.
+        let forcing = if chosen[u] { d } else { u };
+        let reason = match (&self.ops[forcing].kind, &states[forcing]) {
+            (Kind::Opaque, _) => "chlast cannot compute this op in a permuted layout".to_string(),
+            (_, None) => {
+                "no channels-last layout reached this op that all its operands and results can follow"
+                    .to_string()
+            }
+            (_, Some(_)) if !chosen[forcing] => {
+                "the minimum cut keeps this op in its original layout (converting around it would move more bytes)"
+                    .to_string()
+            }
+            _ => format!(
+                "its result feeds {}, which computes in another permuted order \
+                 (reshapes between them move data between channels and space or time)",
+                ir::op_name(user)
+            ),
+        };
+        (ConversionSite::Interior, self.ops[forcing].op, reason)
+    }
+
     /// A value equal to value `v` in layout `to`: a re-typed constant or
     /// empty tensor, or a `chlast.to_layout` right after the definition.
     fn convert(
@@ -820,6 +936,7 @@ impl Function {
         context: MlirContext,
         v: usize,
         to: &Layout,
+        why: impl FnOnce() -> (ConversionSite, MlirOperation, String),
         stats: &mut FunctionStats,
     ) -> MlirValue {
         let value = &self.values[v];
@@ -866,10 +983,24 @@ impl Function {
             }
             (Some(Kind::Empty), Some(def)) => new_empty(def),
             _ => {
-                stats.runtime_conversions.push((
-                    ir::type_string(ty),
-                    layout::bytes(&value.tensor.shape, value.tensor.element_bits),
-                ));
+                let (site, op, reason) = why();
+                let bytes = layout::bytes(&value.tensor.shape, value.tensor.element_bits);
+                if site == ConversionSite::Interior {
+                    ir::emit_remark(
+                        op,
+                        &format!(
+                            "conv-channels-last: layout conversion of {bytes} bytes here: {reason}"
+                        ),
+                    );
+                }
+                stats.runtime_conversions.push(RuntimeConversion {
+                    ty: ir::type_string(ty),
+                    bytes,
+                    site,
+                    op: ir::op_name(op),
+                    loc: ir::location_string(op),
+                    reason,
+                });
                 ir::create_after(
                     context,
                     self.block,

@@ -21,7 +21,7 @@
 // f16, cuDNN (and its reference) in f32: hence the looser tolerance.
 // F32: result0: tensor<1x6x3x3x3xf32> {{.*}} 0/162 beyond tolerance {{.*}}: PASS
 // F16: result0: tensor<1x6x3x3x3xf16> {{.*}} 0/162 beyond tolerance {{.*}}: PASS
-// ALONE: chlast-run: --rtol, --atol and --compare-target only apply to --compare
+// ALONE: chlast-run: --compare-target only applies to --compare
 // BAD: chlast-run: --compare-target must be cpu, cpu-cudnn or cuda, not 'gpu'
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @conv_bias_residual_relu(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>, %r: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {

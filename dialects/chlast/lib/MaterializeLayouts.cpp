@@ -174,6 +174,32 @@ Value reshapeTo(OpBuilder &b, Location loc, Value value,
                                        SmallVector<ReassociationIndices>{allOut});
 }
 
+/// `physical`, a tensor whose view `view` is stored in the order `from`, as
+/// the same bytes stored in the order `to`: possible, as a metadata-only
+/// reshape, when the two orders differ only in where unit dims sit (a
+/// one-frame NDHWC tensor concatenated or padded to more frames).
+FailureOr<Value> reorderUnitDims(OpBuilder &b, Location loc, Value physical,
+                                 ArrayRef<int64_t> view,
+                                 ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  if (from == to)
+    return physical;
+  if (from.size() != view.size() || to.size() != view.size())
+    return failure();
+  auto nonUnit = [&](ArrayRef<int64_t> perm) {
+    SmallVector<int64_t> out;
+    for (int64_t p : perm)
+      if (view[p] != 1)
+        out.push_back(p);
+    return out;
+  };
+  if (nonUnit(from) != nonUnit(to))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (int64_t p : to)
+    shape.push_back(view[p]);
+  return reshapeTo(b, loc, physical, shape);
+}
+
 Value transpose(OpBuilder &b, Location loc, Value value,
                 ArrayRef<int64_t> perm) {
   bool identity = true;
@@ -447,10 +473,12 @@ private:
       lowOfr.push_back(b.getIndexAttr(low[i]));
       highOfr.push_back(b.getIndexAttr(high[i]));
     }
-    if (srcL->perm != dstL->perm)
+    FailureOr<Value> source = reorderUnitDims(
+        b, op.getLoc(), lookup(op.getSource()), srcL->view, srcL->perm,
+        dstL->perm);
+    if (failed(source))
       return op.emitOpError("source and result layouts differ");
-    Value source = lookup(op.getSource());
-    auto pad = tensor::PadOp::create(b, op.getLoc(), type, source, lowOfr,
+    auto pad = tensor::PadOp::create(b, op.getLoc(), type, *source, lowOfr,
                                      highOfr, padValue, op.getNofold());
     map(op.getResult(), pad.getResult());
     return success();
@@ -466,9 +494,13 @@ private:
     SmallVector<Value> inputs;
     for (Value in : op.getInputs()) {
       auto inL = getLayout(tensorTypeOf(in));
-      if (failed(inL) || inL->perm != l->perm)
+      if (failed(inL))
         return op.emitOpError("operands with different layouts");
-      inputs.push_back(lookup(in));
+      FailureOr<Value> input = reorderUnitDims(b, op.getLoc(), lookup(in),
+                                               inL->view, inL->perm, l->perm);
+      if (failed(input))
+        return op.emitOpError("operands with different layouts");
+      inputs.push_back(*input);
     }
     map(op.getResult(),
         tensor::ConcatOp::create(b, op.getLoc(), *p, inputs).getResult());
@@ -527,10 +559,25 @@ private:
                              op.getStaticSizes(), op.getStaticStrides(), o, s,
                              t)))
       return failure();
+    // The slice keeps the source's physical order; a dim that becomes 1
+    // may sit elsewhere in the result's layout (same bytes).
     auto type = physicalType(op.getType(), *dstL);
-    map(op.getResult(), tensor::ExtractSliceOp::create(
-                            b, op.getLoc(), type, lookup(op.getSource()), o, s, t)
-                            .getResult());
+    if (srcL->perm != dstL->perm) {
+      if (dstL->view.size() != srcL->perm.size())
+        return op.emitOpError("source and result layouts differ");
+      SmallVector<int64_t> shape;
+      for (int64_t p : srcL->perm)
+        shape.push_back(dstL->view[p]);
+      type = RankedTensorType::get(shape, op.getType().getElementType());
+    }
+    Value slice = tensor::ExtractSliceOp::create(b, op.getLoc(), type,
+                                                 lookup(op.getSource()), o, s, t)
+                      .getResult();
+    FailureOr<Value> result = reorderUnitDims(b, op.getLoc(), slice, dstL->view,
+                                              srcL->perm, dstL->perm);
+    if (failed(result))
+      return op.emitOpError("source and result layouts differ");
+    map(op.getResult(), *result);
     return success();
   }
 
@@ -541,13 +588,21 @@ private:
         op.getSourceType().getRank() != op.getDestType().getRank())
       return op.emitOpError("only static, rank-preserving slices can be "
                             "materialized");
+    auto srcL = getLayout(op.getSourceType());
+    if (failed(srcL))
+      return op.emitOpError("needs static shapes to materialize");
     SmallVector<OpFoldResult> o, s, t;
     if (failed(physicalSlice(op, *dstL, op.getStaticOffsets(),
                              op.getStaticSizes(), op.getStaticStrides(), o, s,
                              t)))
       return failure();
+    FailureOr<Value> source =
+        reorderUnitDims(b, op.getLoc(), lookup(op.getSource()), srcL->view,
+                        srcL->perm, dstL->perm);
+    if (failed(source))
+      return op.emitOpError("source and destination layouts differ");
     map(op.getResult(),
-        tensor::InsertSliceOp::create(b, op.getLoc(), lookup(op.getSource()),
+        tensor::InsertSliceOp::create(b, op.getLoc(), *source,
                                       lookup(op.getDest()), o, s, t)
             .getResult());
     return success();

@@ -81,9 +81,8 @@ func.func @conv3d_strided_dilated(%x: tensor<1x4x5x9x9xf32>) -> tensor<1x8x3x4x3
 
 // -----
 
-// A 1x3x3 kernel (no temporal extent): unit dims carry no order, so the
-// canonical filter layout is printed as a permutation with the unit dim last
-// (physically the same as FDHWC).
+// A 1x3x3 kernel (no temporal extent): the filter is FDHWC like any other,
+// printed `ndhwc` (a unit dim sits where channels-last puts it).
 
 // COUNT-LABEL: func.func @conv3d_1x3x3_kernel(
 // COUNT-COUNT-2: chlast.to_layout
@@ -92,7 +91,7 @@ func.func @conv3d_strided_dilated(%x: tensor<1x4x5x9x9xf32>) -> tensor<1x8x3x4x3
 // CHECK-LABEL: func.func @conv3d_1x3x3_kernel(
 // CHECK-NEXT:    chlast.to_layout %{{.+}} : tensor<1x4x2x8x8xf32> -> tensor<1x4x2x8x8xf32, #chlast.layout<ndhwc>>
 // CHECK-NOT:     chlast.to_layout
-// CHECK:         arith.constant dense<5.000000e-01> : tensor<8x4x1x3x3xf32, #chlast.layout<[0, 3, 4, 1, 2]>>
+// CHECK:         arith.constant dense<5.000000e-01> : tensor<8x4x1x3x3xf32, #chlast.layout<ndhwc>>
 // CHECK-NOT:     chlast.to_layout
 // CHECK:         %[[Y:.+]] = linalg.conv_3d_ncdhw_fcdhw
 // CHECK-NEXT:    %[[R:.+]] = chlast.to_layout %[[Y]] : tensor<1x8x2x6x6xf32, #chlast.layout<ndhwc>> -> tensor<1x8x2x6x6xf32>

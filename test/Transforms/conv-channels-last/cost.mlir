@@ -59,10 +59,12 @@ func.func private @producer() -> tensor<1x4x8x8xf32>
 func.func private @consumer(tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
 func.func @lone_conv_constant_filter_between_opaque_ops() -> tensor<1x8x6x6xf32> {
   %w = arith.constant dense<0.5> : tensor<8x4x3x3xf32>
+  // expected-remark @+1 {{conv-channels-last: layout conversion of 1024 bytes here: chlast cannot compute this op in a permuted layout}}
   %x = call @producer() : () -> tensor<1x4x8x8xf32>
   %e = tensor.empty() : tensor<1x8x6x6xf32>
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
          ins(%x, %w : tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>) outs(%e : tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  // expected-remark @+1 {{conv-channels-last: layout conversion of 1152 bytes here: chlast cannot compute this op in a permuted layout}}
   %r = call @consumer(%0) : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
   return %r : tensor<1x8x6x6xf32>
 }

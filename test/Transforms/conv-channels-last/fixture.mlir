@@ -9,7 +9,7 @@
 
 // COUNT: {{^}}2{{$}}
 
-// STATS: {"function":"vae_decoder_block2d","convs_found":5,"convs_converted":5,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<1x4x16x16xf32, #chlast.layout<nhwc>>","bytes":4096},{"type":"tensor<1x3x32x32xf32>","bytes":12288}],"runtime_conversion_count":2,"runtime_conversion_bytes":16384,"constant_conversions_folded":5}
+// STATS: {"function":"vae_decoder_block2d","convs_found":5,"convs_converted":5,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<1x4x16x16xf32, #chlast.layout<nhwc>>","bytes":4096,"site":"input",{{.*}}},{"type":"tensor<1x3x32x32xf32>","bytes":12288,"site":"output",{{.*}}}],"runtime_conversion_count":2,"runtime_conversion_bytes":16384,"constant_conversions_folded":5}
 
 // No conv weight is left in FCHW.
 // WEIGHTS-NOT: x3x3xf32>

@@ -2,10 +2,11 @@
 // RUN: %chlast-opt --split-input-file "--conv-channels-last=stats=- strategy=per-conv" %s 2>&1 >/dev/null | FileCheck %s --check-prefix=PER-CONV
 
 // One JSON object per function on stderr. A single conv: one runtime
-// conversion each way (their destination types and bytes listed), the filter
+// conversion each way (their destination types and bytes listed, each with
+// where it sits, the op that needs the other layout and why), the filter
 // constant folded.
 
-// CHECK: {"function":"single_conv","convs_found":1,"convs_converted":1,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<1x4x8x8xf32, #chlast.layout<nhwc>>","bytes":1024},{"type":"tensor<1x8x6x6xf32>","bytes":1152}],"runtime_conversion_count":2,"runtime_conversion_bytes":2176,"constant_conversions_folded":1}
+// CHECK: {"function":"single_conv","convs_found":1,"convs_converted":1,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<1x4x8x8xf32, #chlast.layout<nhwc>>","bytes":1024,"site":"input","op":"linalg.conv_2d_nchw_fchw","loc":"loc(\"{{.*}}stats.mlir\":{{[0-9]+}}:{{[0-9]+}})","reason":"function arguments arrive in their original layout"},{"type":"tensor<1x8x6x6xf32>","bytes":1152,"site":"output","op":"func.return","loc":"loc(\"{{.*}}stats.mlir\":{{[0-9]+}}:{{[0-9]+}})","reason":"the function returns its original layout"}],"runtime_conversion_count":2,"runtime_conversion_bytes":2176,"constant_conversions_folded":1}
 func.func @single_conv(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
   %w = arith.constant dense<0.5> : tensor<8x4x3x3xf32>
   %e = tensor.empty() : tensor<1x8x6x6xf32>
@@ -18,7 +19,7 @@ func.func @single_conv(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
 
 // Bytes follow the element type (bf16: 2 bytes per element).
 
-// CHECK: {"function":"single_conv_bf16","convs_found":1,"convs_converted":1,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<2x4x8x8xbf16, #chlast.layout<nhwc>>","bytes":1024},{"type":"tensor<2x8x6x6xbf16>","bytes":1152}],"runtime_conversion_count":2,"runtime_conversion_bytes":2176,"constant_conversions_folded":1}
+// CHECK: {"function":"single_conv_bf16","convs_found":1,"convs_converted":1,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<2x4x8x8xbf16, #chlast.layout<nhwc>>","bytes":1024,"site":"input","op":"linalg.conv_2d_nchw_fchw","loc":"loc(\"{{.*}}stats.mlir\":{{[0-9]+}}:{{[0-9]+}})","reason":"function arguments arrive in their original layout"},{"type":"tensor<2x8x6x6xbf16>","bytes":1152,"site":"output","op":"func.return","loc":"loc(\"{{.*}}stats.mlir\":{{[0-9]+}}:{{[0-9]+}})","reason":"the function returns its original layout"}],"runtime_conversion_count":2,"runtime_conversion_bytes":2176,"constant_conversions_folded":1}
 func.func @single_conv_bf16(%x: tensor<2x4x8x8xbf16>) -> tensor<2x8x6x6xbf16> {
   %w = arith.constant dense<0.5> : tensor<8x4x3x3xbf16>
   %e = tensor.empty() : tensor<2x8x6x6xbf16>
@@ -33,7 +34,7 @@ func.func @single_conv_bf16(%x: tensor<2x4x8x8xbf16>) -> tensor<2x8x6x6xbf16> {
 // runtime conversions, 2 folded filter constants. The seed's per-conv
 // strategy pays 4 (input and result of each conv).
 
-// CHECK: {"function":"chain","convs_found":2,"convs_converted":2,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<1x4x8x8xf32, #chlast.layout<nhwc>>","bytes":1024},{"type":"tensor<1x8x6x6xf32>","bytes":1152}],"runtime_conversion_count":2,"runtime_conversion_bytes":2176,"constant_conversions_folded":2}
+// CHECK: {"function":"chain","convs_found":2,"convs_converted":2,"convs_skipped":[],"runtime_conversions":[{"type":"tensor<1x4x8x8xf32, #chlast.layout<nhwc>>","bytes":1024,"site":"input","op":"linalg.conv_2d_nchw_fchw","loc":"loc(\"{{.*}}stats.mlir\":{{[0-9]+}}:{{[0-9]+}})","reason":"function arguments arrive in their original layout"},{"type":"tensor<1x8x6x6xf32>","bytes":1152,"site":"output","op":"func.return","loc":"loc(\"{{.*}}stats.mlir\":{{[0-9]+}}:{{[0-9]+}})","reason":"the function returns its original layout"}],"runtime_conversion_count":2,"runtime_conversion_bytes":2176,"constant_conversions_folded":2}
 // PER-CONV: {"function":"chain","convs_found":2,"convs_converted":2,"convs_skipped":[],"runtime_conversions":[{{.*}}],"runtime_conversion_count":4,"runtime_conversion_bytes":5376,"constant_conversions_folded":2}
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @chain(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
@@ -56,6 +57,28 @@ func.func @chain(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {
   %c1 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
          ins(%p, %w1 : tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>) outs(%e : tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
   return %c1 : tensor<1x8x6x6xf32>
+}
+
+// -----
+
+// A conversion between convs names the op that forced it (here a call,
+// which chlast cannot lay out), where it is, and why; so does a remark.
+
+// CHECK: {"function":"interior","convs_found":2,"convs_converted":2,"convs_skipped":[],"runtime_conversions":[{{.*}}{"type":"tensor<1x8x6x6xf32>","bytes":1152,"site":"interior","op":"func.call","loc":"loc(\"{{.*}}stats.mlir\":[[@LINE+11]]:8)","reason":"chlast cannot compute this op in a permuted layout"},{"type":"tensor<1x8x6x6xf32, #chlast.layout<nhwc>>","bytes":1152,"site":"interior","op":"func.call","loc":"loc(\"{{.*}}stats.mlir\":[[@LINE+11]]:8)","reason":"chlast cannot compute this op in a permuted layout"}{{.*}}],"runtime_conversion_count":4,
+// CHECK-SAME: "constant_conversions_folded":2}
+func.func private @opaque(tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+func.func @interior(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x4x4xf32> {
+  %w0 = arith.constant dense<0.5> : tensor<8x4x3x3xf32>
+  %w1 = arith.constant dense<0.25> : tensor<8x8x3x3xf32>
+  %cst = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<1x8x6x6xf32>
+  %e1 = tensor.empty() : tensor<1x8x4x4xf32>
+  %c0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+         ins(%x, %w0 : tensor<1x4x8x8xf32>, tensor<8x4x3x3xf32>) outs(%e0 : tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %o = call @opaque(%c0) : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %c1 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+         ins(%o, %w1 : tensor<1x8x6x6xf32>, tensor<8x8x3x3xf32>) outs(%e1 : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+  return %c1 : tensor<1x8x4x4xf32>
 }
 
 // -----

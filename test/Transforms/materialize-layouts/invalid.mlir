@@ -7,3 +7,16 @@ func.func @unsupported_user(%x: tensor<1x8x4x4xf32>) -> index {
   %d = tensor.dim %0, %c1 : tensor<1x8x4x4xf32, #chlast.layout<nhwc>>
   return %d : index
 }
+
+// -----
+
+// Not the same bytes (C and D swap places, D = 2): refused.
+func.func @pad_with_another_order(%x: tensor<1x8x2x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>>) -> tensor<1x8x3x4x4xf32, #chlast.layout<ndhwc>> {
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{source and result layouts differ}}
+  %p = tensor.pad %x low[0, 0, 1, 0, 0] high[0, 0, 0, 0, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index, %e: index):
+    tensor.yield %zero : f32
+  } : tensor<1x8x2x4x4xf32, #chlast.layout<[0, 3, 4, 1, 2]>> to tensor<1x8x3x4x4xf32, #chlast.layout<ndhwc>>
+  return %p : tensor<1x8x3x4x4xf32, #chlast.layout<ndhwc>>
+}

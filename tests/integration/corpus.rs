@@ -1,0 +1,244 @@
+//! The corpus of real networks (`models/real/`: public PyTorch model code,
+//! random weights, exported to ONNX and imported by `scripts/import-onnx.sh`)
+//! against PyTorch's own outputs: each model runs three ways on the CPU, as
+//! imported, after `--conv-channels-last` (materialized by `chlast-run`),
+//! and through the cuDNN-call lowering of the channels-last program
+//! (`--target cpu-cudnn`), each compared with `NAME.torch.npy` by
+//! `chlast-run --expect` (f32: rtol 1e-4, atol 1e-5 times the output's
+//! largest magnitude).
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+/// Every corpus model: `(name, model file, input, PyTorch's output)`.
+fn corpus_models(root: &Path) -> Vec<(String, PathBuf, PathBuf, PathBuf)> {
+    let dir = root.join("models/real");
+    let mut models: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mlirbc" || e == "mlir"))
+        .map(|model| {
+            let name = model.file_stem().unwrap().to_string_lossy().to_string();
+            let input = dir.join(format!("{name}.input.npy"));
+            let expected = dir.join(format!("{name}.torch.npy"));
+            (name, model, input, expected)
+        })
+        .collect();
+    models.sort();
+    models
+}
+
+fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The largest `max abs error` chlast-run printed for an `--expect` check.
+fn max_abs_error(stdout: &str) -> f64 {
+    stdout
+        .lines()
+        .filter_map(|l| l.split("max abs error ").nth(1))
+        .filter_map(|rest| rest.split(',').next()?.parse::<f64>().ok())
+        .fold(0.0, f64::max)
+}
+
+/// One model, three ways; `Err` describes the first failure.
+fn check_model(
+    scratch: &Path,
+    name: &str,
+    model: &Path,
+    input: &Path,
+    expected: &Path,
+) -> Result<String, String> {
+    let chlast_opt = env!("CARGO_BIN_EXE_chlast-opt");
+    let chlast_run = env!("CARGO_BIN_EXE_chlast-run");
+    let rewritten = scratch.join(format!("{name}.channels-last.mlir"));
+    let stats = scratch.join(format!("{name}.stats.json"));
+    let pass = format!("--conv-channels-last=stats={}", stats.display());
+    let opt = run(
+        chlast_opt,
+        &[
+            model.to_str().unwrap(),
+            &pass,
+            "-o",
+            rewritten.to_str().unwrap(),
+        ],
+    );
+    if !opt.status.success() {
+        return Err(format!(
+            "{name}: --conv-channels-last failed: {}",
+            text(&opt)
+        ));
+    }
+    let stats = std::fs::read_to_string(&stats).unwrap();
+    let count = |key: &str| -> usize {
+        stats
+            .lines()
+            .filter_map(|l| l.split(&format!("\"{key}\":")).nth(1))
+            .filter_map(|rest| {
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .sum()
+    };
+    let interior = stats.matches("\"site\":\"interior\"").count();
+    let mut line = format!(
+        "{name}: convs {}/{} converted, {} runtime conversions ({} interior, {} bytes)",
+        count("convs_converted"),
+        count("convs_found"),
+        count("runtime_conversion_count"),
+        interior,
+        count("runtime_conversion_bytes")
+    );
+    let inputs = input.to_str().unwrap();
+    let expect = expected.to_str().unwrap();
+    for (file, target, what) in [
+        (model, "cpu", "as imported"),
+        (rewritten.as_path(), "cpu", "channels-last"),
+        (
+            rewritten.as_path(),
+            "cpu-cudnn",
+            "channels-last, cuDNN calls",
+        ),
+    ] {
+        let out = run(
+            chlast_run,
+            &[
+                file.to_str().unwrap(),
+                "--target",
+                target,
+                "--inputs",
+                inputs,
+                "--expect",
+                expect,
+                // LLVM's time on these one-function networks dominates at
+                // -O2 (SD: 152 s vs 8 s); the numbers do not change.
+                "--opt-level",
+                "0",
+            ],
+        );
+        if !out.status.success() {
+            return Err(format!(
+                "{name} ({what}) differs from PyTorch:\n{}",
+                text(&out)
+            ));
+        }
+        let error = max_abs_error(&String::from_utf8_lossy(&out.stdout));
+        line += &format!("; {what}: max abs error {error:.2e}");
+    }
+    Ok(line)
+}
+
+#[test]
+fn corpus_matches_pytorch() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let models = corpus_models(&root);
+    assert!(
+        models.len() >= 5,
+        "models/real/ holds {} models, expected at least 5",
+        models.len()
+    );
+    let scratch = std::env::temp_dir().join(format!("chlast-corpus-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let results: Vec<Result<String, String>> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = models.chunks(models.len().div_ceil(2)).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let scratch = &scratch;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(name, model, input, expected)| {
+                            check_model(scratch, name, model, input, expected)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    std::fs::remove_dir_all(&scratch).ok();
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(line) => println!("{line}"),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The PyTorch oracle has teeth: the channels-last program of a corpus
+/// model with one wrong permutation (its input transpose NCHW -> NHWC made
+/// NCHW -> NWHC) fails `--expect`.
+#[test]
+fn corpus_oracle_catches_a_wrong_permutation() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (name, model, input, expected) = corpus_models(&root)
+        .into_iter()
+        .find(|(name, ..)| name == "resnet50")
+        .expect("models/real/ has resnet50");
+    let scratch = std::env::temp_dir().join(format!("chlast-oracle-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let good = scratch.join(format!("{name}.good.mlir"));
+    let opt = run(
+        env!("CARGO_BIN_EXE_chlast-opt"),
+        &[
+            model.to_str().unwrap(),
+            "--conv-channels-last",
+            "--chlast-materialize-layouts",
+            "-o",
+            good.to_str().unwrap(),
+        ],
+    );
+    assert!(opt.status.success(), "{}", text(&opt));
+    let good_text = std::fs::read_to_string(&good).unwrap();
+    let wrong = "permutation = [0, 3, 2, 1]";
+    let broken_text = good_text.replacen("permutation = [0, 2, 3, 1]", wrong, 1);
+    assert!(broken_text.contains(wrong), "{name} has an NHWC transpose");
+    let broken = scratch.join(format!("{name}.broken.mlir"));
+    std::fs::write(&broken, broken_text).unwrap();
+    let check = |file: &Path| {
+        run(
+            env!("CARGO_BIN_EXE_chlast-run"),
+            &[
+                file.to_str().unwrap(),
+                "--inputs",
+                input.to_str().unwrap(),
+                "--expect",
+                expected.to_str().unwrap(),
+                "--opt-level",
+                "0",
+            ],
+        )
+    };
+    let ok = check(&good);
+    assert!(
+        ok.status.success(),
+        "the correct rewrite passes: {}",
+        text(&ok)
+    );
+    let bad = check(&broken);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("differs from the --expect references"));
+    std::fs::remove_dir_all(&scratch).ok();
+}

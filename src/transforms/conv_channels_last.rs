@@ -26,9 +26,15 @@
 //! slices, and reshapes, whose splits of the channel dim the layout follows);
 //! (3) each such op chooses between its proposed and its original layout by
 //! a minimum s-t cut that counts the bytes every conversion moves, one
-//! conversion per (value, layout), constants and `tensor.empty` free;
+//! conversion per (value, layout), constants and `tensor.empty` free, ties
+//! going to conversions at the function's boundary;
 //! (4) types get `#chlast.layout` encodings and `chlast.to_layout` goes where
-//! a value meets a use in another layout.
+//! a value meets a use in another layout. Uses that read any layout need
+//! none: gathers (`tensor.extract`) and the input of a copy (a transpose or
+//! broadcast whose body yields its input: a pixel shuffle's reorder), which
+//! reads its input through its indexing map in whatever layout it has.
+//! Every runtime conversion is reported (stats JSON and, inside the
+//! function, a remark) with the op that needs the other layout and why.
 
 use super::ir::{self, MapExpr, TensorInfo, ValueKey};
 use crate::{
@@ -590,6 +596,11 @@ impl Function {
         while let Some(o) = queue.pop_front() {
             let state = states[o].clone().expect("queued ops have states");
             for port in &self.ops[o].ports {
+                // A use that reads any layout neither asks for one nor
+                // decides its op's layout.
+                if port.any_layout {
+                    continue;
+                }
                 let Some(layout) = self.port_layout(o, port, &state) else {
                     continue;
                 };
@@ -601,7 +612,7 @@ impl Function {
                     .chain(value.uses.iter().map(|&(u, p)| (u, Some(p))));
                 for (n, p) in neighbours {
                     let Some(p) = p else { continue };
-                    if states[n].is_some() {
+                    if states[n].is_some() || self.ops[n].ports[p].any_layout {
                         continue;
                     }
                     if let Some(s) = self.state_from_port(n, &self.ops[n].ports[p], &layout) {
@@ -1303,6 +1314,16 @@ fn classify_linalg(
     }
     if loops.iter().any(|&l| l <= 0) {
         return (Kind::Opaque, with_opaque_captures(ports, captured));
+    }
+    // A copy (transpose, broadcast, repeat) moves all its data anyway: it
+    // reads its input in whatever layout the input has (materialization
+    // gives it the matching indexing map), so a conversion there is free.
+    if captured.is_empty() && num_inputs == 1 && ir::yields_first_block_argument(op) {
+        for port in ports.iter_mut() {
+            if matches!(port.site, PortSite::Operand(0)) {
+                port.any_layout = true;
+            }
+        }
     }
     for &(n, i, value) in captured {
         let map = gather_map(n, i, &values[value].tensor.shape);

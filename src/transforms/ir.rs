@@ -120,6 +120,34 @@ pub fn nested_ops(op: MlirOperation) -> Vec<MlirOperation> {
     out
 }
 
+/// True when the body of `op` (its first region's first block) is only a
+/// terminator yielding the block's first argument: a copy of its first
+/// input (`linalg.transpose`, `linalg.broadcast`, `linalg.copy`, a generic
+/// that repeats or reorders data).
+pub fn yields_first_block_argument(op: MlirOperation) -> bool {
+    // SAFETY: reading the structure of a live op.
+    unsafe {
+        if mlirOperationGetNumRegions(op) == 0 {
+            return false;
+        }
+        let block = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
+        if block.ptr.is_null() || mlirBlockGetNumArguments(block) == 0 {
+            return false;
+        }
+        let terminator = mlirBlockGetFirstOperation(block);
+        if terminator.ptr.is_null()
+            || !mlirOperationGetNextInBlock(terminator).ptr.is_null()
+            || mlirOperationGetNumOperands(terminator) != 1
+        {
+            return false;
+        }
+        mlirValueEqual(
+            mlirOperationGetOperand(terminator, 0),
+            mlirBlockGetArgument(block, 0),
+        )
+    }
+}
+
 /// The single block of a function-like op's body, if it has exactly one.
 pub fn single_body_block(op: MlirOperation) -> Option<MlirBlock> {
     // SAFETY: reading the structure of a live op.

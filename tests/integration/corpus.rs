@@ -242,3 +242,74 @@ fn corpus_oracle_catches_a_wrong_permutation() {
     assert!(text(&bad).contains("differs from the --expect references"));
     std::fs::remove_dir_all(&scratch).ok();
 }
+
+/// Every corpus model's channels-last program lowers to CUDA (cuDNN calls
+/// plus PTX kernels) and every PTX module assembles with `ptxas` for sm_90.
+#[test]
+fn corpus_lowers_to_cuda_and_assembles() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let ptxas = std::env::var("CHLAST_PTXAS")
+        .unwrap_or_else(|_| "/opt/chlast-cuda/nvidia/cuda_nvcc/bin/ptxas".into());
+    assert!(
+        Path::new(&ptxas).exists(),
+        "ptxas not found at {ptxas}: run `make deps` or set CHLAST_PTXAS"
+    );
+    let scratch = std::env::temp_dir().join(format!("chlast-corpus-ptx-{}", std::process::id()));
+    let mut failures = Vec::new();
+    let mut modules = 0;
+    for (name, model, ..) in corpus_models(&root) {
+        let dir = scratch.join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let rewritten = dir.join("channels-last.mlir");
+        let opt = run(
+            env!("CARGO_BIN_EXE_chlast-opt"),
+            &[
+                model.to_str().unwrap(),
+                "--conv-channels-last",
+                "-o",
+                rewritten.to_str().unwrap(),
+            ],
+        );
+        assert!(opt.status.success(), "{name}: {}", text(&opt));
+        let ptx_dir = dir.join("ptx");
+        // Without a GPU the run fails after the PTX is written; with one it runs.
+        let lowered = run(
+            env!("CARGO_BIN_EXE_chlast-run"),
+            &[
+                rewritten.to_str().unwrap(),
+                "--target",
+                "cuda",
+                "--chip",
+                "sm_90",
+                "--emit-ptx",
+                ptx_dir.to_str().unwrap(),
+            ],
+        );
+        let files: Vec<PathBuf> = std::fs::read_dir(&ptx_dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if files.is_empty() {
+            failures.push(format!("{name}: no PTX written: {}", text(&lowered)));
+            continue;
+        }
+        for file in files {
+            let out = run(
+                &ptxas,
+                &[
+                    "-arch=sm_90",
+                    file.to_str().unwrap(),
+                    "-o",
+                    file.with_extension("cubin").to_str().unwrap(),
+                ],
+            );
+            if out.status.success() {
+                modules += 1;
+            } else {
+                failures.push(format!("{name} {}: {}", file.display(), text(&out)));
+            }
+        }
+    }
+    std::fs::remove_dir_all(&scratch).ok();
+    println!("corpus: {modules} PTX modules assembled");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

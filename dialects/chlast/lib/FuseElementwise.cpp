@@ -17,6 +17,7 @@
 #include "chlast/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -44,9 +45,14 @@ struct FuseElementwisePass
     RewritePatternSet patterns(context);
     // Upstream's linalg-fuse-elementwise-ops, with a control that spares
     // convolutions.
+    // A scalar or splat constant operand (an exponent, an epsilon as a 0-d
+    // tensor, as importers write them) folds into every body that reads it,
+    // however many: the kernels then see a constant (math.fpowi by 2 becomes
+    // a multiply on the GPU).
     linalg::ControlFusionFn control = [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse() &&
+      return producer &&
+             (producer->hasOneUse() || isa<arith::ConstantOp>(producer)) &&
              !isConvolution(fused->getOwner()) && !isConvolution(producer);
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

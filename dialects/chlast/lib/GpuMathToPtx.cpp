@@ -61,10 +61,65 @@ std::string ptxFor(Operation *op, StringRef suffix) {
       .Default("");
 }
 
+/// `x^n` (`math.fpowi`) as products selected by the bits of `|n|`, then
+/// `1 / r` when `n < 0`: no loop, no libdevice.
+Value expandPowerByBits(math::FPowIOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value x = op.getLhs(), n = op.getRhs();
+  Type floatType = x.getType();
+  auto intType = cast<IntegerType>(n.getType());
+  auto intConstant = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, intType,
+                                     b.getIntegerAttr(intType, v));
+  };
+  Value zero = intConstant(0), one = intConstant(1);
+  Value unit = arith::ConstantOp::create(b, loc, floatType,
+                                         b.getFloatAttr(floatType, 1.0));
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, n, zero);
+  Value exponent = arith::SelectOp::create(
+      b, loc, negative, arith::SubIOp::create(b, loc, zero, n), n);
+  Value base = x, result = unit;
+  for (unsigned bit = 0, width = intType.getWidth(); bit < width; ++bit) {
+    Value set = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::AndIOp::create(b, loc, exponent, one), zero);
+    result = arith::SelectOp::create(
+        b, loc, set, arith::MulFOp::create(b, loc, result, base), result);
+    if (bit + 1 < width) {
+      base = arith::MulFOp::create(b, loc, base, base);
+      exponent = arith::ShRUIOp::create(b, loc, exponent, one);
+    }
+  }
+  Value inverse = arith::DivFOp::create(b, loc, unit, result);
+  return arith::SelectOp::create(b, loc, negative, inverse, result);
+}
+
 struct GpuMathToPtxPass
     : public chlast::impl::GpuMathToPtxBase<GpuMathToPtxPass> {
   void runOnOperation() override {
     gpu::GPUModuleOp module = getOperation();
+    // Powers by constant exponents become multiplies (and square roots).
+    {
+      RewritePatternSet patterns(&getContext());
+      populateMathAlgebraicSimplificationPatterns(patterns);
+      if (failed(applyPatternsGreedily(module, std::move(patterns))))
+        return signalPassFailure();
+    }
+    // x^n for a run-time integer n (merged kernels take their constants as
+    // arguments): binary exponentiation over n's bits, as compiler-rt's
+    // __powisf2 computes it on the CPU, so both targets round alike.
+    SmallVector<math::FPowIOp> powers;
+    module.walk([&](math::FPowIOp op) {
+      if (isa<FloatType>(op.getType()) && isa<IntegerType>(op.getRhs().getType()))
+        powers.push_back(op);
+    });
+    for (math::FPowIOp op : powers)
+      op.replaceAllUsesWith(expandPowerByBits(op));
+    for (math::FPowIOp op : powers)
+      op.erase();
+
     SmallVector<Operation *> approximated;
     module.walk([&](Operation *op) {
       if (isa<math::MathDialect>(op->getDialect()) &&

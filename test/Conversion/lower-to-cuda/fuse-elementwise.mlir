@@ -42,3 +42,28 @@ func.func @transpose_not_into_conv(%x: tensor<1x4x10x10xf32>, %w: tensor<8x3x3x4
   } -> tensor<1x8x8x8xf32>
   return %g : tensor<1x8x8x8xf32>
 }
+
+// -----
+
+// A 0-d constant read by several generics (an exponent, as the ONNX importer
+// writes pow(x, 2)) is folded into each body, so kernels see a constant.
+// CHECK-LABEL: func.func @shared_scalar_constant
+// CHECK-NOT: tensor<i64>
+// CHECK: arith.constant 2 : i64
+// CHECK: math.fpowi
+// CHECK: return
+func.func @shared_scalar_constant(%x: tensor<8xf32>, %y: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %two = arith.constant dense<2> : tensor<i64>
+  %e = tensor.empty() : tensor<8xf32>
+  %a = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x, %two : tensor<8xf32>, tensor<i64>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %n: i64, %out: f32):
+    %p = math.fpowi %in, %n : f32, i64
+    linalg.yield %p : f32
+  } -> tensor<8xf32>
+  %b = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%y, %two : tensor<8xf32>, tensor<i64>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %n: i64, %out: f32):
+    %p = math.fpowi %in, %n : f32, i64
+    linalg.yield %p : f32
+  } -> tensor<8xf32>
+  return %a, %b : tensor<8xf32>, tensor<8xf32>
+}

@@ -66,3 +66,49 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Powers by a constant exponent (an RMS norm's square, as importers write
+// it) become multiplies: no libdevice needed.
+// CHECK-LABEL: gpu.func @square
+// CHECK: %[[V:.*]] = memref.load
+// CHECK-NEXT: %[[S:.*]] = arith.mulf %[[V]], %[[V]] : f32
+// CHECK-NEXT: memref.store %[[S]]
+// CHECK-NOT: math.fpowi
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @square(%a: memref<8xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %two = arith.constant 2 : i64
+      %v = memref.load %a[%c0] : memref<8xf32>
+      %p = math.fpowi %v, %two : f32, i64
+      memref.store %p, %a[%c0] : memref<8xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A run-time exponent (merged kernels take their constants as arguments):
+// products selected by the exponent's bits, the reciprocal when negative.
+// CHECK-LABEL: gpu.func @power_by_argument
+// CHECK: arith.cmpi slt
+// CHECK: arith.andi
+// CHECK: arith.mulf
+// CHECK: arith.shrui
+// CHECK: arith.divf
+// CHECK-NOT: math.fpowi
+// CHECK: gpu.return
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @power_by_argument(%a: memref<8xf32>, %n: i32) kernel {
+      %c0 = arith.constant 0 : index
+      %v = memref.load %a[%c0] : memref<8xf32>
+      %p = math.fpowi %v, %n : f32, i32
+      memref.store %p, %a[%c0] : memref<8xf32>
+      gpu.return
+    }
+  }
+}

@@ -105,7 +105,13 @@ pub fn compare(reference: &Tensor, actual: &Tensor, tolerance: Tolerance) -> Rep
             let abs = (a - r).abs();
             (abs, abs <= tolerance.atol + tolerance.rtol * r.abs())
         };
-        let rel = abs / r.abs().max(tiny);
+        // A mismatched infinity or NaN is infinitely wrong in both senses
+        // (inf / inf would give NaN, which `max` ignores).
+        let rel = if abs.is_infinite() {
+            f64::INFINITY
+        } else {
+            abs / r.abs().max(tiny)
+        };
         report.max_abs_error = report.max_abs_error.max(abs);
         report.max_rel_error = report.max_rel_error.max(rel);
         if !ok {
@@ -218,6 +224,10 @@ mod tests {
         assert!(!compare(&f32s(&[f32::NAN]), &f32s(&[1.0]), tol).passed());
         assert!(!compare(&f32s(&[f32::INFINITY]), &f32s(&[f32::NEG_INFINITY]), tol).passed());
         let report = compare(&f32s(&[1.0]), &f32s(&[f32::INFINITY]), tol);
+        assert_eq!(report.max_abs_error, f64::INFINITY);
+        // Infinity against 0: both errors are infinite, not "0".
+        let report = compare(&f32s(&[f32::INFINITY]), &f32s(&[0.0]), tol);
+        assert_eq!(report.max_rel_error, f64::INFINITY);
         assert_eq!(report.max_abs_error, f64::INFINITY);
     }
 

@@ -30,15 +30,18 @@ impl Engine {
         shared_libraries: &[&Path],
         symbols: &[(&str, *mut c_void)],
     ) -> Option<Self> {
-        let paths: Vec<String> = shared_libraries
+        // NUL-terminated: MLIR's ExecutionEngine reads these paths as C
+        // strings, past the length a plain `MlirStringRef` gives.
+        let paths: Vec<std::ffi::CString> = shared_libraries
             .iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
+            .map(|p| std::ffi::CString::new(p.to_string_lossy().into_owned()))
+            .collect::<Result<_, _>>()
+            .ok()?;
         let refs: Vec<MlirStringRef> = paths
             .iter()
             .map(|p| MlirStringRef {
-                data: p.as_ptr() as *const _,
-                length: p.len(),
+                data: p.as_ptr(),
+                length: p.as_bytes().len(),
             })
             .collect();
         // SAFETY: `module` is live; `refs` points into `paths`, both alive

@@ -401,6 +401,11 @@ impl Function {
                     return Some(i);
                 }
                 let tensor = ir::static_tensor(ir::value_type(value))?;
+                // A tensor with no elements has no layout to choose: the
+                // ops that touch it stay as they are.
+                if tensor.shape.contains(&0) {
+                    return None;
+                }
                 values.push(ValueInfo {
                     value,
                     tensor,
@@ -1057,6 +1062,8 @@ fn report_skipped_conv(conv: MlirOperation, reason: &str, stats: &mut FunctionSt
 
 /// Convs that could not even be proposed a layout (dynamic shapes), already
 /// remarked on during classification, are counted here.
+/// So are convs nested in the regions of other ops (loops, conditionals),
+/// which the pass does not lay out.
 fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStats) -> usize {
     let mut count = 0;
     for info in ops {
@@ -1065,6 +1072,20 @@ fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStats) -> usize
         {
             report_skipped_conv(info.op, &reason, stats);
             count += 1;
+        }
+        if ir::is_linalg(info.op) {
+            continue;
+        }
+        for inner in ir::nested_ops(info.op) {
+            // SAFETY: query on a live op.
+            if ir::is_linalg(inner) && unsafe { mlirLinalgIsAConvolutionOp(inner) } {
+                let reason = format!(
+                    "inside '{}' (layouts are assigned to the ops at the top level of a function)",
+                    ir::op_name(info.op)
+                );
+                report_skipped_conv(inner, &reason, stats);
+                count += 1;
+            }
         }
     }
     count
@@ -1085,10 +1106,16 @@ fn unconvertible_conv_reason(op: MlirOperation) -> Option<String> {
             "operands are memrefs (the pass works on tensors, before bufferization)".into(),
         );
     }
-    if operands.iter().any(|&v| {
-        ir::is_tensor(ir::value_type(v)) && ir::static_tensor(ir::value_type(v)).is_none()
-    }) {
+    let tensors: Vec<_> = operands
+        .iter()
+        .filter(|&&v| ir::is_tensor(ir::value_type(v)))
+        .map(|&v| ir::static_tensor(ir::value_type(v)))
+        .collect();
+    if tensors.iter().any(Option::is_none) {
         return Some("dynamic shapes (channels-last conversion needs static shapes)".into());
+    }
+    if tensors.iter().flatten().any(|t| t.shape.contains(&0)) {
+        return Some("zero-size tensors (no data to lay out)".into());
     }
     conv_layouts(op).err()
 }
@@ -1186,7 +1213,10 @@ fn classify(
                     values[p.value].tensor.shape.len() == values[q.value].tensor.shape.len()
                 })
             }) && captured.is_empty()
-                && static_sizes(op, &name) =>
+                && static_sizes(op, &name)
+                // A padding value computed from the position (the pad's
+                // block arguments) is left in the original layout.
+                && (name != "tensor.pad" || ir::yields_a_position_independent_value(op)) =>
         {
             Kind::SameOrder
         }

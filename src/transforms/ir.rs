@@ -120,31 +120,69 @@ pub fn nested_ops(op: MlirOperation) -> Vec<MlirOperation> {
     out
 }
 
-/// True when the body of `op` (its first region's first block) is only a
-/// terminator yielding the block's first argument: a copy of its first
-/// input (`linalg.transpose`, `linalg.broadcast`, `linalg.copy`, a generic
-/// that repeats or reorders data).
-pub fn yields_first_block_argument(op: MlirOperation) -> bool {
+/// The first block of `op`'s first region and the single value its
+/// terminator yields, when that block holds the terminator alone.
+fn sole_yield(op: MlirOperation) -> Option<(MlirBlock, MlirValue)> {
     // SAFETY: reading the structure of a live op.
     unsafe {
         if mlirOperationGetNumRegions(op) == 0 {
-            return false;
+            return None;
         }
         let block = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
-        if block.ptr.is_null() || mlirBlockGetNumArguments(block) == 0 {
-            return false;
+        if block.ptr.is_null() {
+            return None;
         }
         let terminator = mlirBlockGetFirstOperation(block);
         if terminator.ptr.is_null()
             || !mlirOperationGetNextInBlock(terminator).ptr.is_null()
             || mlirOperationGetNumOperands(terminator) != 1
         {
+            return None;
+        }
+        Some((block, mlirOperationGetOperand(terminator, 0)))
+    }
+}
+
+/// True when the body of `op` (its first region's first block) is only a
+/// terminator yielding the block's first argument: a copy of its first
+/// input (`linalg.transpose`, `linalg.broadcast`, `linalg.copy`, a generic
+/// that repeats or reorders data).
+pub fn yields_first_block_argument(op: MlirOperation) -> bool {
+    let Some((block, yielded)) = sole_yield(op) else {
+        return false;
+    };
+    // SAFETY: reading the arguments of a live block.
+    unsafe {
+        mlirBlockGetNumArguments(block) > 0
+            && mlirValueEqual(yielded, mlirBlockGetArgument(block, 0))
+    }
+}
+
+/// True when `op`'s body yields a value that does not depend on its block
+/// arguments: one defined outside, or a constant inside (a `tensor.pad`
+/// whose padding value does not depend on the position).
+pub fn yields_a_position_independent_value(op: MlirOperation) -> bool {
+    // SAFETY: reading the structure of a live op.
+    unsafe {
+        if mlirOperationGetNumRegions(op) == 0 {
             return false;
         }
-        mlirValueEqual(
-            mlirOperationGetOperand(terminator, 0),
-            mlirBlockGetArgument(block, 0),
-        )
+        let block = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
+        if block.ptr.is_null() {
+            return false;
+        }
+        let ops = block_ops(block);
+        let Some((&terminator, body)) = ops.split_last() else {
+            return false;
+        };
+        if mlirOperationGetNumOperands(terminator) != 1
+            || body.iter().any(|&o| op_name(o) != "arith.constant")
+        {
+            return false;
+        }
+        let yielded = mlirOperationGetOperand(terminator, 0);
+        !(mlirValueIsABlockArgument(yielded)
+            && mlirBlockEqual(mlirBlockArgumentGetOwner(yielded), block))
     }
 }
 

@@ -200,6 +200,31 @@ FailureOr<Value> reorderUnitDims(OpBuilder &b, Location loc, Value physical,
   return reshapeTo(b, loc, physical, shape);
 }
 
+/// The physical indices of the element at logical `indices` of a tensor in
+/// layout `l`: each index split into its view dims (div/mod by their sizes),
+/// then put in physical order.
+SmallVector<Value> physicalIndices(OpBuilder &b, Location loc, const Layout &l,
+                                   ValueRange indices) {
+  SmallVector<Value> viewIndex(l.view.size());
+  for (auto [j, idx] : llvm::enumerate(indices)) {
+    auto [begin, end] = l.groups[j];
+    Value rest = idx;
+    for (int64_t v = end - 1; v >= begin; --v) {
+      if (v == begin) {
+        viewIndex[v] = rest;
+        break;
+      }
+      Value size = arith::ConstantIndexOp::create(b, loc, l.view[v]);
+      viewIndex[v] = arith::RemUIOp::create(b, loc, rest, size);
+      rest = arith::DivUIOp::create(b, loc, rest, size);
+    }
+  }
+  SmallVector<Value> physIndex;
+  for (int64_t p : l.perm)
+    physIndex.push_back(viewIndex[p]);
+  return physIndex;
+}
+
 Value transpose(OpBuilder &b, Location loc, Value value,
                 ArrayRef<int64_t> perm) {
   bool identity = true;
@@ -374,6 +399,7 @@ private:
                 [&](auto o) { return visitExtractSlice(o); })
             .Case<tensor::InsertSliceOp>(
                 [&](auto o) { return visitInsertSlice(o); })
+            .Case<tensor::ExtractOp>([&](auto o) { return visitExtract(o); })
             .Case<linalg::LinalgOp>([&](auto o) { return visitLinalg(o); })
             .Case<func::ReturnOp>([&](auto o) {
               for (OpOperand &operand : o->getOpOperands())
@@ -389,6 +415,20 @@ private:
     if (succeeded(result) && !isLinalg && !isa<func::ReturnOp>(op))
       erased.push_back(op);
     return result;
+  }
+
+  /// An element read by logical indices from an encoded tensor reads the
+  /// physical tensor at the matching physical indices.
+  LogicalResult visitExtract(tensor::ExtractOp op) {
+    auto l = getLayout(tensorTypeOf(op.getTensor()));
+    if (failed(l))
+      return op.emitOpError("needs a static shape to materialize");
+    SmallVector<Value> indices =
+        physicalIndices(b, op.getLoc(), *l, op.getIndices());
+    Value element = tensor::ExtractOp::create(b, op.getLoc(),
+                                              lookup(op.getTensor()), indices);
+    op.getResult().replaceAllUsesWith(element);
+    return success();
   }
 
   LogicalResult visitToLayout(ToLayoutOp op) {
@@ -895,23 +935,7 @@ LogicalResult Materializer::visitLinalg(linalg::LinalgOp named) {
       return e.emitOpError("needs a static shape to materialize");
     b.setInsertionPoint(e);
     Location loc = e.getLoc();
-    SmallVector<Value> viewIndex(l->view.size());
-    for (auto [j, idx] : llvm::enumerate(e.getIndices())) {
-      auto [begin, end] = l->groups[j];
-      Value rest = idx;
-      for (int64_t v = end - 1; v >= begin; --v) {
-        if (v == begin) {
-          viewIndex[v] = rest;
-          break;
-        }
-        Value size = arith::ConstantIndexOp::create(b, loc, l->view[v]);
-        viewIndex[v] = arith::RemUIOp::create(b, loc, rest, size);
-        rest = arith::DivUIOp::create(b, loc, rest, size);
-      }
-    }
-    SmallVector<Value> physIndex;
-    for (int64_t p : l->perm)
-      physIndex.push_back(viewIndex[p]);
+    SmallVector<Value> physIndex = physicalIndices(b, loc, *l, e.getIndices());
     Value source = lookup(e.getTensor());
     auto newExtract = tensor::ExtractOp::create(b, loc, source, physIndex);
     rewrittenExtracts.insert(newExtract);

@@ -7,7 +7,22 @@
 use std::ffi::{CString, c_char};
 use std::os::unix::ffi::OsStringExt;
 
+/// Stack of the thread that parses and transforms: MLIR's parser, verifier
+/// and printer recurse once per nesting level, and deeply nested input
+/// (thousands of nested regions, 100 000 nested brackets) overflows the 8
+/// MiB main thread. Only the pages used are committed.
+const STACK_BYTES: usize = 1 << 30;
+
 fn main() {
+    let worker = std::thread::Builder::new()
+        .name("chlast-opt".into())
+        .stack_size(STACK_BYTES)
+        .spawn(run)
+        .expect("cannot start the chlast-opt thread");
+    std::process::exit(worker.join().unwrap_or(101));
+}
+
+fn run() -> i32 {
     chlast::passes::register_passes();
     let mut args: Vec<CString> = std::env::args_os()
         .map(|arg| CString::new(arg.into_vec()).unwrap_or_else(|_| c"<invalid argument>".into()))
@@ -30,8 +45,5 @@ fn main() {
     let version = CString::new(chlast::VERSION).expect("version has no NUL");
     // SAFETY: argv holds `args.len()` valid C strings followed by NULL, all
     // alive until the call returns.
-    let code = unsafe {
-        chlast::ffi::chlastOptMain(args.len() as i32, argv.as_mut_ptr(), version.as_ptr())
-    };
-    std::process::exit(code);
+    unsafe { chlast::ffi::chlastOptMain(args.len() as i32, argv.as_mut_ptr(), version.as_ptr()) }
 }

@@ -133,13 +133,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match run(&options) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(message) => {
+    // MLIR's parser and passes recurse once per nesting level: deeply
+    // nested input needs more than the 8 MiB main thread (only the pages
+    // used are committed).
+    let worker = std::thread::Builder::new()
+        .name("chlast-run".into())
+        .stack_size(1 << 30)
+        .spawn(move || run(&options))
+        .expect("cannot start the chlast-run thread");
+    match worker.join() {
+        Ok(Ok(true)) => ExitCode::SUCCESS,
+        Ok(Ok(false)) => ExitCode::FAILURE,
+        Ok(Err(message)) => {
             eprintln!("chlast-run: {message}");
             ExitCode::FAILURE
         }
+        // The panic message has been printed already.
+        Err(_) => ExitCode::FAILURE,
     }
 }
 

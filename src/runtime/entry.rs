@@ -114,6 +114,11 @@ pub fn signature(module: &Module, name: &str) -> Result<Signature, RuntimeError>
                 element,
                 ty: ty.to_string(),
             },
+            Problem::TooLarge(bytes) => RuntimeError::TooLarge {
+                what: format!("{what} of @{name} ({ty})"),
+                bytes,
+                available: available_memory(),
+            },
         })
     };
     // SAFETY: indices are within the function type's input/result counts.
@@ -141,6 +146,36 @@ pub fn signature(module: &Module, name: &str) -> Result<Signature, RuntimeError>
 enum Problem {
     NotStaticTensor,
     Element(String),
+    /// Bytes the tensor needs (`None`: more than 2^64).
+    TooLarge(Option<u64>),
+}
+
+/// Bytes of memory available to allocate (`MemAvailable` of
+/// `/proc/meminfo`; `u64::MAX` where that cannot be read).
+pub fn available_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|rest| rest.trim().strip_suffix("kB"))
+                .and_then(|kb| kb.trim().parse::<u64>().ok())
+        })
+        .map_or(u64::MAX, |kb| kb.saturating_mul(1024))
+}
+
+/// Bytes of a tensor of `shape` with `element_bytes` per element, checked
+/// against overflow and against the memory available: `Err(bytes)` when
+/// it cannot be allocated (`None`: more than 2^64 bytes).
+pub fn checked_bytes(shape: &[usize], element_bytes: usize) -> Result<usize, Option<u64>> {
+    let bytes = shape
+        .iter()
+        .try_fold(element_bytes as u64, |n, &d| n.checked_mul(d as u64))
+        .ok_or(None)?;
+    if bytes > available_memory() || usize::try_from(bytes).is_err() {
+        return Err(Some(bytes));
+    }
+    Ok(bytes as usize)
 }
 
 fn tensor_spec(ty: Type) -> Result<TensorSpec, Problem> {
@@ -157,9 +192,10 @@ fn tensor_spec(ty: Type) -> Result<TensorSpec, Problem> {
         let element_type = mlirShapedTypeGetElementType(raw);
         let element = element_type_of(element_type)
             .ok_or_else(|| Problem::Element(Type::from_raw(element_type).to_string()))?;
-        let shape = (0..mlirShapedTypeGetRank(raw))
+        let shape: Vec<usize> = (0..mlirShapedTypeGetRank(raw))
             .map(|i| mlirShapedTypeGetDimSize(raw, i as isize) as usize)
             .collect();
+        checked_bytes(&shape, element.size_bytes()).map_err(Problem::TooLarge)?;
         Ok(TensorSpec { shape, element })
     }
 }

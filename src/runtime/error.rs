@@ -82,6 +82,21 @@ pub enum RuntimeError {
         /// The full MLIR type.
         ty: String,
     },
+    /// A tensor the runner would allocate is larger than the memory
+    /// available (or than 2^64 bytes).
+    #[error(
+        "{what} needs {}, more than the {} of memory available",
+        bytes.map_or("more than 2^64 bytes".to_string(), |b| format!("{b} bytes")),
+        if *available == u64::MAX { "unknown amount".to_string() } else { format!("{available} bytes") }
+    )]
+    TooLarge {
+        /// What is too large (an argument, a result, an .npy file).
+        what: String,
+        /// Bytes needed (`None`: more than 2^64).
+        bytes: Option<u64>,
+        /// Bytes available.
+        available: u64,
+    },
     /// The IR carries `#chlast.layout` encodings or `chlast.to_layout` and
     /// the materialization pass is not registered.
     #[error("encoded IR: run --chlast-materialize-layouts first (not available yet)")]

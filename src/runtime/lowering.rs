@@ -30,7 +30,7 @@ pub const MATERIALIZE_PASSES: &[&str] = &["chlast-materialize-layouts"];
 /// pipeline).
 pub const CPU_PASSES: &[&str] = &[
     "func.func(linalg-generalize-named-ops)",
-    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
+    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops}",
     // Not `hoist-static-allocs`: in MLIR 22 it crashes when a function
     // returns the same buffer twice.
     "buffer-results-to-out-params{modify-public-functions}",

@@ -46,7 +46,7 @@ const LOOPS_TO_LLVM: &str = "convert-linalg-to-loops,\
     expand-strided-metadata,\
     lower-affine,\
     convert-scf-to-cf,\
-    func.func(arith-expand),\
+    func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},arith-expand{include-bf16}),\
     convert-math-to-llvm,\
     convert-math-to-libm,\
     convert-arith-to-llvm,\

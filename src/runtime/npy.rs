@@ -126,16 +126,15 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Tensor, String> {
             header.descr
         )
     })?;
-    let expected = super::entry::checked_bytes(&header.shape, element.size_bytes()).map_err(
-        |bytes| {
+    let expected =
+        super::entry::checked_bytes(&header.shape, element.size_bytes()).map_err(|bytes| {
             format!(
                 "shape {:?} needs {}, more than the {} bytes of memory available",
                 header.shape,
                 bytes.map_or("more than 2^64 bytes".to_string(), |b| format!("{b} bytes")),
                 super::entry::available_memory()
             )
-        },
-    )?;
+        })?;
     let data = &bytes[data_start..];
     if data.len() != expected {
         return Err(format!(

@@ -149,8 +149,10 @@ fn zero_initialized(text: &str) -> String {
                     .rsplit('x')
                     .next()?;
                 let static_shape = !ty.contains('?') && !ty.contains(',');
-                (name.starts_with('%') && static_shape && ["f32", "f16", "f64"].contains(&element))
-                    .then(|| (name.to_string(), ty.to_string(), element.to_string()))
+                (name.starts_with('%')
+                    && static_shape
+                    && ["f32", "f16", "bf16", "f64"].contains(&element))
+                .then(|| (name.to_string(), ty.to_string(), element.to_string()))
             });
         match parsed {
             Some((name, ty, element)) => {

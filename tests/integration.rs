@@ -213,26 +213,10 @@ fn rewrites_are_numerically_exact() {
                 .map(move |f| (program.name.clone(), path.clone(), f))
         })
         .collect();
-    let results: Vec<Result<Result<usize, String>, String>> = std::thread::scope(|scope| {
-        let chunks: Vec<_> = jobs.chunks(jobs.len().div_ceil(2).max(1)).collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(name, path, function)| {
-                            check_equivalence(chlast_opt, chlast_run, name, path, function)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
+    let results: Vec<Result<Result<usize, String>, String>> =
+        on_two_threads(&jobs, |(name, path, function)| {
+            check_equivalence(chlast_opt, chlast_run, name, path, function)
+        });
     let (mut compared, mut cudnn_calls) = (0, 0);
     let mut failures = Vec::new();
     for result in results {
@@ -264,6 +248,23 @@ fn rewrites_are_numerically_exact() {
         cudnn_calls >= 100,
         "only {cudnn_calls} cuDNN calls were checked on the CPU"
     );
+}
+
+/// `check` applied to every item, the items split between two threads (the
+/// machines have two cores; each check runs separate processes), results in
+/// the items' order.
+fn on_two_threads<T: Sync, R: Send>(items: &[T], check: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let check = &check;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(2).max(1))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
 }
 
 /// `Ok(Ok(calls))`: equal, with `calls` cuDNN calls run by the CPU

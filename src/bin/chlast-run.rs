@@ -380,21 +380,10 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
         Some(other) => {
             let other_outputs = other.run(&inputs)?;
             for (index, (reference, actual)) in outputs.iter().zip(&other_outputs).enumerate() {
-                let defaults = Tolerance::default_for(reference.data.element_type());
-                let tolerance = Tolerance {
-                    rtol: options.rtol.unwrap_or(defaults.rtol),
-                    atol: options.atol.unwrap_or(defaults.atol),
-                };
+                let tolerance = tolerance_for(options, reference);
                 let report = compare::compare(reference, actual, tolerance);
                 println!("result{index}: {} {report}", reference.spec());
-                if let Some(worst) = report.worst {
-                    println!(
-                        "  worst element at {:?}: {} vs {}",
-                        compare::unravel(worst, &reference.shape),
-                        reference.data.get_f64(worst),
-                        actual.data.get_f64(worst)
-                    );
-                }
+                print_worst(&report, reference, actual);
                 passed &= report.passed();
             }
         }
@@ -433,6 +422,28 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
         );
     }
     Ok(passed && expected)
+}
+
+/// The tolerance of `--compare` and `--expect` for `reference`'s element
+/// type: `--rtol`/`--atol` where given, the type's defaults otherwise.
+fn tolerance_for(options: &Options, reference: &Tensor) -> Tolerance {
+    let defaults = Tolerance::default_for(reference.data.element_type());
+    Tolerance {
+        rtol: options.rtol.unwrap_or(defaults.rtol),
+        atol: options.atol.unwrap_or(defaults.atol),
+    }
+}
+
+/// Prints the worst element beyond tolerance, if any: reference vs actual.
+fn print_worst(report: &compare::Report, reference: &Tensor, actual: &Tensor) {
+    if let Some(worst) = report.worst {
+        println!(
+            "  worst element at {:?}: {} vs {}",
+            compare::unravel(worst, &reference.shape),
+            reference.data.get_f64(worst),
+            actual.data.get_f64(worst)
+        );
+    }
 }
 
 fn joined(paths: &[PathBuf]) -> String {
@@ -477,24 +488,10 @@ fn check_expected(
                 ),
             });
         }
-        let defaults = Tolerance::default_for(actual.data.element_type());
-        let tolerance = compare::scaled_to(
-            &reference,
-            Tolerance {
-                rtol: options.rtol.unwrap_or(defaults.rtol),
-                atol: options.atol.unwrap_or(defaults.atol),
-            },
-        );
+        let tolerance = compare::scaled_to(&reference, tolerance_for(options, &reference));
         let report = compare::compare(&reference, actual, tolerance);
         println!("result{index} vs {}: {report}", path.display());
-        if let Some(worst) = report.worst {
-            println!(
-                "  worst element at {:?}: {} expected, {} computed",
-                compare::unravel(worst, &reference.shape),
-                reference.data.get_f64(worst),
-                actual.data.get_f64(worst)
-            );
-        }
+        print_worst(&report, &reference, actual);
         passed &= report.passed();
     }
     Ok(passed)

@@ -120,18 +120,24 @@ pub fn nested_ops(op: MlirOperation) -> Vec<MlirOperation> {
     out
 }
 
-/// The first block of `op`'s first region and the single value its
-/// terminator yields, when that block holds the terminator alone.
-fn sole_yield(op: MlirOperation) -> Option<(MlirBlock, MlirValue)> {
+/// The first block of `op`'s first region, if any.
+fn first_block(op: MlirOperation) -> Option<MlirBlock> {
     // SAFETY: reading the structure of a live op.
     unsafe {
         if mlirOperationGetNumRegions(op) == 0 {
             return None;
         }
         let block = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
-        if block.ptr.is_null() {
-            return None;
-        }
+        (!block.ptr.is_null()).then_some(block)
+    }
+}
+
+/// The first block of `op`'s first region and the single value its
+/// terminator yields, when that block holds the terminator alone.
+fn sole_yield(op: MlirOperation) -> Option<(MlirBlock, MlirValue)> {
+    let block = first_block(op)?;
+    // SAFETY: reading the structure of a live block.
+    unsafe {
         let terminator = mlirBlockGetFirstOperation(block);
         if terminator.ptr.is_null()
             || !mlirOperationGetNextInBlock(terminator).ptr.is_null()
@@ -162,15 +168,11 @@ pub fn yields_first_block_argument(op: MlirOperation) -> bool {
 /// arguments: one defined outside, or a constant inside (a `tensor.pad`
 /// whose padding value does not depend on the position).
 pub fn yields_a_position_independent_value(op: MlirOperation) -> bool {
-    // SAFETY: reading the structure of a live op.
+    let Some(block) = first_block(op) else {
+        return false;
+    };
+    // SAFETY: reading the structure of a live block.
     unsafe {
-        if mlirOperationGetNumRegions(op) == 0 {
-            return false;
-        }
-        let block = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
-        if block.ptr.is_null() {
-            return false;
-        }
         let ops = block_ops(block);
         let Some((&terminator, body)) = ops.split_last() else {
             return false;

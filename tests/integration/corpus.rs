@@ -155,27 +155,10 @@ fn corpus_matches_pytorch() {
     );
     let scratch = std::env::temp_dir().join(format!("chlast-corpus-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
-    let results: Vec<Result<String, String>> = std::thread::scope(|scope| {
-        let chunks: Vec<_> = models.chunks(models.len().div_ceil(2)).collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let scratch = &scratch;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(name, model, input, expected)| {
-                            check_model(scratch, name, model, input, expected)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
+    let results: Vec<Result<String, String>> =
+        super::on_two_threads(&models, |(name, model, input, expected)| {
+            check_model(&scratch, name, model, input, expected)
+        });
     std::fs::remove_dir_all(&scratch).ok();
     let mut failures = Vec::new();
     for result in results {

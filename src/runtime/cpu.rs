@@ -112,6 +112,7 @@ impl<'c> CpuProgram<'c> {
     ) -> Result<Self, RuntimeError> {
         let (entry, mut module, signature) =
             lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
+        lowering::check_tensor_sizes(&module, &entry)?;
         let (passes, symbols) = if options.cudnn_on_cpu {
             (lowering::CUDNN_ON_CPU_PASSES, reference::symbols())
         } else {

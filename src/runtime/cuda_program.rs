@@ -110,6 +110,7 @@ impl<'c> LoweredCuda<'c> {
     ) -> Result<Self, RuntimeError> {
         let (entry, mut module, signature) =
             lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
+        lowering::check_tensor_sizes(&module, &entry)?;
         lowering::prepare_entry(context, &module, &entry);
         let manager = PassManager::new(context);
         melior::utility::parse_pass_pipeline(

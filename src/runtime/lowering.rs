@@ -92,6 +92,62 @@ pub fn is_encoded(module: &Module) -> bool {
     encoded
 }
 
+/// Refuses an entry function with a statically shaped tensor result (a
+/// `tensor.empty`, a constant, any op) larger than the memory available or
+/// than 2^64 bytes: compiled, it would fail to allocate (or wrap around)
+/// at run time, with no message.
+pub fn check_tensor_sizes(module: &Module, entry: &str) -> Result<(), RuntimeError> {
+    let Some(function) = super::entry::find_function(module, entry) else {
+        return Ok(());
+    };
+    let mut too_large = None;
+    function.walk(WalkOrder::PreOrder, |op| {
+        let raw = op.to_raw();
+        // SAFETY: results of a live op within their count; shape queries
+        // only on statically shaped ranked tensors.
+        let problem = unsafe {
+            (0..mlirOperationGetNumResults(raw)).find_map(|i| {
+                let ty = mlirValueGetType(mlirOperationGetResult(raw, i));
+                if !mlirTypeIsARankedTensor(ty) || !mlirShapedTypeHasStaticShape(ty) {
+                    return None;
+                }
+                let element = mlirShapedTypeGetElementType(ty);
+                let bits = if mlirTypeIsAFloat(element) {
+                    mlirFloatTypeGetWidth(element) as usize
+                } else if mlirTypeIsAInteger(element) {
+                    mlirIntegerTypeGetWidth(element) as usize
+                } else {
+                    64
+                };
+                let shape: Vec<usize> = (0..mlirShapedTypeGetRank(ty))
+                    .map(|d| mlirShapedTypeGetDimSize(ty, d as isize) as usize)
+                    .collect();
+                let bytes = super::entry::checked_bytes(&shape, bits.div_ceil(8)).err()?;
+                Some((melior::ir::Type::from_raw(ty).to_string(), bytes))
+            })
+        };
+        match problem {
+            Some((ty, bytes)) => {
+                let name = op
+                    .name()
+                    .as_string_ref()
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                let location = op.location().to_string();
+                too_large = Some(RuntimeError::TooLarge {
+                    what: format!("'{name}' at {location} ({ty})"),
+                    bytes,
+                    available: super::entry::available_memory(),
+                });
+                WalkResult::Interrupt
+            }
+            None => WalkResult::Advance,
+        }
+    });
+    too_large.map_or(Ok(()), Err)
+}
+
 fn defines_encoded_value(op: MlirOperation) -> bool {
     // SAFETY: iteration over the live op's results, regions, blocks and
     // block arguments within their counts.

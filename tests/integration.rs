@@ -390,3 +390,27 @@ fn equivalence_check_catches_a_wrong_permutation() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
     std::fs::remove_dir_all(&scratch).ok();
 }
+
+/// The text-mutation fuzzer (`scripts/fuzz-text.py`), a fixed-seed batch:
+/// `chlast-opt --conv-channels-last --chlast-materialize-layouts` on
+/// mutated lit inputs never crashes or hangs; it gives a located error or
+/// output that parses again. (Failures stock mlir-opt shows too are
+/// upstream's and reported apart.)
+#[test]
+fn text_mutations_never_crash_chlast_opt() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(root.join("scripts/fuzz-text.py"))
+        .args(["--chlast-opt", env!("CARGO_BIN_EXE_chlast-opt")])
+        .args(["--seed", "11", "--count", "300"])
+        .output()
+        .expect("python3 runs scripts/fuzz-text.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("300 mutations"), "{stdout}");
+}

@@ -103,26 +103,14 @@ pub fn check_tensor_sizes(module: &Module, entry: &str) -> Result<(), RuntimeErr
     let mut too_large = None;
     function.walk(WalkOrder::PreOrder, |op| {
         let raw = op.to_raw();
-        // SAFETY: results of a live op within their count; shape queries
-        // only on statically shaped ranked tensors.
+        // SAFETY: results of a live op within their count.
         let problem = unsafe {
             (0..mlirOperationGetNumResults(raw)).find_map(|i| {
                 let ty = mlirValueGetType(mlirOperationGetResult(raw, i));
-                if !mlirTypeIsARankedTensor(ty) || !mlirShapedTypeHasStaticShape(ty) {
-                    return None;
-                }
-                let element = mlirShapedTypeGetElementType(ty);
-                let bits = if mlirTypeIsAFloat(element) {
-                    mlirFloatTypeGetWidth(element) as usize
-                } else if mlirTypeIsAInteger(element) {
-                    mlirIntegerTypeGetWidth(element) as usize
-                } else {
-                    64
-                };
-                let shape: Vec<usize> = (0..mlirShapedTypeGetRank(ty))
-                    .map(|d| mlirShapedTypeGetDimSize(ty, d as isize) as usize)
-                    .collect();
-                let bytes = super::entry::checked_bytes(&shape, bits.div_ceil(8)).err()?;
+                let tensor = crate::transforms::ir::static_tensor(ty)?;
+                let shape: Vec<usize> = tensor.shape.iter().map(|&d| d as usize).collect();
+                let element_bytes = tensor.element_bits.div_ceil(8) as usize;
+                let bytes = super::entry::checked_bytes(&shape, element_bytes).err()?;
                 Some((melior::ir::Type::from_raw(ty).to_string(), bytes))
             })
         };

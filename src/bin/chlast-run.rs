@@ -136,21 +136,28 @@ fn main() -> ExitCode {
     // MLIR's parser and passes recurse once per nesting level: deeply
     // nested input needs more than the 8 MiB main thread (only the pages
     // used are committed).
+    // The worker exits the process itself (see chlast-opt): no thread
+    // teardown after MLIR has run.
     let worker = std::thread::Builder::new()
         .name("chlast-run".into())
         .stack_size(1 << 30)
-        .spawn(move || run(&options))
+        .spawn(move || {
+            let code = match run(&options) {
+                Ok(true) => 0,
+                Ok(false) => 1,
+                Err(message) => {
+                    eprintln!("chlast-run: {message}");
+                    1
+                }
+            };
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            std::process::exit(code)
+        })
         .expect("cannot start the chlast-run thread");
-    match worker.join() {
-        Ok(Ok(true)) => ExitCode::SUCCESS,
-        Ok(Ok(false)) => ExitCode::FAILURE,
-        Ok(Err(message)) => {
-            eprintln!("chlast-run: {message}");
-            ExitCode::FAILURE
-        }
-        // The panic message has been printed already.
-        Err(_) => ExitCode::FAILURE,
-    }
+    // Only a panic returns here; its message has been printed already.
+    let _ = worker.join();
+    ExitCode::FAILURE
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {

@@ -488,7 +488,9 @@ private:
     auto dstL = getLayout(op.getResultType());
     Value padValue = op.getConstantPaddingValue();
     if (failed(srcL) || failed(dstL) || !padValue || !op.getLow().empty() ||
-        !op.getHigh().empty())
+        !op.getHigh().empty() ||
+        llvm::any_of(op.getStaticLow(), ShapedType::isDynamic) ||
+        llvm::any_of(op.getStaticHigh(), ShapedType::isDynamic))
       return op.emitOpError("only static pads with a constant value can be "
                             "materialized");
     size_t rank = dstL->perm.size();

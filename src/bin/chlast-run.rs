@@ -180,15 +180,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--version" => return Ok(Command::Version),
             "--entry" => options.entry = Some(value(flag)?.trim_start_matches('@').to_string()),
             "--seed" => options.seed = Some(number(flag, &value(flag)?)?),
-            "--inputs" => {
-                options.inputs = Some(
-                    value(flag)?
-                        .split(',')
-                        .filter(|p| !p.is_empty())
-                        .map(PathBuf::from)
-                        .collect(),
-                )
-            }
+            "--inputs" => options.inputs = Some(path_list(&value(flag)?)),
             "--save-outputs" => options.save_outputs = Some(PathBuf::from(value(flag)?)),
             "--iterations" => {
                 let k: usize = number(flag, &value(flag)?)?;
@@ -198,15 +190,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 options.iterations = Some(k);
             }
             "--compare" => options.compare = Some(PathBuf::from(value(flag)?)),
-            "--expect" => {
-                options.expect = Some(
-                    value(flag)?
-                        .split(',')
-                        .filter(|p| !p.is_empty())
-                        .map(PathBuf::from)
-                        .collect(),
-                )
-            }
+            "--expect" => options.expect = Some(path_list(&value(flag)?)),
             "--target" => options.target = target(flag, &value(flag)?)?,
             "--compare-target" => options.compare_target = Some(target(flag, &value(flag)?)?),
             "--chip" => options.chip = Some(value(flag)?),
@@ -245,6 +229,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         return Err("--rtol and --atol only apply to --compare and --expect".into());
     }
     Ok(Command::Run(Box::new(options)))
+}
+
+/// `a.npy,b.npy` as paths (empty entries dropped).
+fn path_list(text: &str) -> Vec<PathBuf> {
+    text.split(',')
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect()
 }
 
 fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {

@@ -151,17 +151,22 @@ enum Problem {
 }
 
 /// Bytes of memory available to allocate (`MemAvailable` of
-/// `/proc/meminfo`; `u64::MAX` where that cannot be read).
+/// `/proc/meminfo` when first asked; `u64::MAX` where that cannot be read).
+/// Read once per process: the size check asks for every tensor result of
+/// a program.
 pub fn available_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemAvailable:"))
-                .and_then(|rest| rest.trim().strip_suffix("kB"))
-                .and_then(|kb| kb.trim().parse::<u64>().ok())
-        })
-        .map_or(u64::MAX, |kb| kb.saturating_mul(1024))
+    static AVAILABLE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("MemAvailable:"))
+                    .and_then(|rest| rest.trim().strip_suffix("kB"))
+                    .and_then(|kb| kb.trim().parse::<u64>().ok())
+            })
+            .map_or(u64::MAX, |kb| kb.saturating_mul(1024))
+    })
 }
 
 /// Bytes of a tensor of `shape` with `element_bytes` per element, checked

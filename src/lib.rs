@@ -27,6 +27,7 @@
 pub mod dialect;
 pub mod error;
 pub mod ffi;
+pub mod fuzz;
 pub mod generate;
 pub mod layout;
 pub mod min_cut;

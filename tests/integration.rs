@@ -13,6 +13,9 @@ mod cuda;
 #[path = "integration/corpus.rs"]
 mod corpus;
 
+#[path = "integration/fuzz.rs"]
+mod fuzz;
+
 use std::{path::PathBuf, process::Command};
 
 fn lit_binary() -> Option<PathBuf> {

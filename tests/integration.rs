@@ -13,6 +13,9 @@ mod cuda;
 #[path = "integration/corpus.rs"]
 mod corpus;
 
+#[path = "integration/gpu_bundle.rs"]
+mod gpu_bundle;
+
 #[path = "integration/fuzz.rs"]
 mod fuzz;
 

@@ -352,14 +352,23 @@ def save_npy(path, array):
     np.save(path, array)
 
 
-def generate(name, out_dir, keep_onnx, text=False, verbose=True):
-    build, patches = MODELS[name]
-    t0 = time.time()
+def build_model(name):
+    """The corpus model NAME with its fixed-seed weights (eval, f32, CPU):
+    (model, input_shape, cfg, tensors randomized). Also used by the GPU
+    check (scripts/gpu_check.py) to time PyTorch on the same network."""
+    build, _ = MODELS[name]
     torch.manual_seed(SEED)
     model, input_shape, cfg = build()
     model = model.float().eval()
     wgen = torch.Generator().manual_seed(SEED)
     nrand = randomize_constant_tensors(model, wgen)
+    return model, input_shape, cfg, nrand
+
+
+def generate(name, out_dir, keep_onnx, text=False, verbose=True):
+    _, patches = MODELS[name]
+    t0 = time.time()
+    model, input_shape, cfg, nrand = build_model(name)
     # Parameters of the exported graph (a VAE's encoder is built but unused).
     nparams = sum(p.numel() for n, p in model.named_parameters()
                   if not n.startswith(("vae.encoder.", "vae.quant_conv.")))

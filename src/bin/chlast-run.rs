@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! chlast-run FILE.mlir [--target cpu|cpu-cudnn|cuda] [--chip sm_80] [--emit-ptx DIR]
+//!            [--passes PIPELINE]
 //!            [--entry NAME] [--seed N | --inputs a.npy,b.npy]
 //!            [--save-outputs DIR] [--iterations K]
 //!            [--compare OTHER.mlir [--compare-target T] [--rtol R] [--atol A]]
@@ -49,6 +50,10 @@ options:
   --emit-ptx DIR        --target cuda: write each kernel module's PTX to
                         DIR/NAME.ptx (before running, so it works without a GPU)
   --entry NAME          function to run (default: the only public func.func)
+  --passes PIPELINE     run these passes on FILE before compiling it, e.g.
+                        conv-channels-last or 'conv-channels-last{strategy=per-conv}'
+                        (a pass list is nested under builtin.module(...));
+                        not applied to --compare's file
   --seed N              seeded pseudo-random inputs (default: --seed 0); floats
                         uniform in [-1, 1), integers in [0, 16)
   --inputs A.npy,B.npy  inputs from .npy files, one per argument, in order
@@ -88,6 +93,7 @@ struct Options {
     compare_target: Option<Target>,
     chip: Option<String>,
     emit_ptx: Option<PathBuf>,
+    passes: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -195,6 +201,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--compare-target" => options.compare_target = Some(target(flag, &value(flag)?)?),
             "--chip" => options.chip = Some(value(flag)?),
             "--emit-ptx" => options.emit_ptx = Some(PathBuf::from(value(flag)?)),
+            "--passes" => options.passes = Some(value(flag)?),
             "--rtol" => options.rtol = Some(tolerance(flag, &value(flag)?)?),
             "--atol" => options.atol = Some(tolerance(flag, &value(flag)?)?),
             "--opt-level" | "-O" => {
@@ -293,42 +300,46 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
     let opt_level = options
         .opt_level
         .unwrap_or(CompileOptions::default().opt_level);
-    let compile = |path: &Path, target: Target| -> Result<Program, RuntimeError> {
-        let module = runtime::cpu::parse_file(&context, path)?;
-        let name = path.display().to_string();
-        if target != Target::Cuda {
-            let compile_options = CompileOptions {
+    let compile =
+        |path: &Path, target: Target, passes: Option<&str>| -> Result<Program, RuntimeError> {
+            let mut module = runtime::cpu::parse_file(&context, path)?;
+            if let Some(pipeline) = passes {
+                runtime::lowering::run_pipeline(&context, &mut module, pipeline)?;
+            }
+            let name = path.display().to_string();
+            if target != Target::Cuda {
+                let compile_options = CompileOptions {
+                    entry: options.entry.clone(),
+                    opt_level,
+                    cudnn_on_cpu: target == Target::CpuCudnn,
+                    ..Default::default()
+                };
+                return Ok(Program::Cpu(CpuProgram::from_module(
+                    &context,
+                    &module,
+                    &name,
+                    &compile_options,
+                )?));
+            }
+            let cuda_options = CudaOptions {
                 entry: options.entry.clone(),
-                opt_level,
-                cudnn_on_cpu: target == Target::CpuCudnn,
-                ..Default::default()
+                chip: options.chip.clone().unwrap_or(CudaOptions::default().chip),
+                stats: None,
             };
-            return Ok(Program::Cpu(CpuProgram::from_module(
-                &context,
-                &module,
-                &name,
-                &compile_options,
-            )?));
-        }
-        let cuda_options = CudaOptions {
-            entry: options.entry.clone(),
-            chip: options.chip.clone().unwrap_or(CudaOptions::default().chip),
-            stats: None,
+            let lowered = LoweredCuda::lower(&context, &module, &name, &cuda_options)?;
+            if let Some(dir) = &options.emit_ptx {
+                write_ptx(dir, &lowered)?;
+            }
+            Ok(Program::Cuda(Box::new(CudaProgram::new(
+                lowered, opt_level,
+            )?)))
         };
-        let lowered = LoweredCuda::lower(&context, &module, &name, &cuda_options)?;
-        if let Some(dir) = &options.emit_ptx {
-            write_ptx(dir, &lowered)?;
-        }
-        Ok(Program::Cuda(Box::new(CudaProgram::new(
-            lowered, opt_level,
-        )?)))
-    };
-    let program = compile(&options.file, options.target)?;
+    let program = compile(&options.file, options.target, options.passes.as_deref())?;
     let other_target = options.compare_target.unwrap_or(options.target);
     let other = options
         .compare
         .as_deref()
-        .map(|path| compile(path, other_target))
+        .map(|path| compile(path, other_target, None))
         .transpose()?;
     if let (Some(other), Some(path)) = (&other, &options.compare)
         && other.signature() != program.signature()

@@ -229,6 +229,34 @@ pub fn lower_to_llvm(
     run(context, &manager, module, "lowering to LLVM")
 }
 
+/// Runs the textual pass `pipeline` on `module` (`chlast-run --passes`):
+/// a pass list such as `conv-channels-last{strategy=per-conv}` is nested
+/// under `builtin.module(...)`; a full `builtin.module(...)` is taken as is.
+pub fn run_pipeline(
+    context: &Context,
+    module: &mut Module,
+    pipeline: &str,
+) -> Result<(), RuntimeError> {
+    let text = if pipeline.trim_start().starts_with("builtin.module") {
+        pipeline.to_string()
+    } else {
+        format!("builtin.module({pipeline})")
+    };
+    let manager = PassManager::new(context);
+    let (parsed, messages) = diagnostics::capture(context, || {
+        melior::utility::parse_pass_pipeline(manager.as_operation_pass_manager(), &text)
+    });
+    if let Err(error) = parsed {
+        let mut messages = messages;
+        messages.push(format!("'{text}': {error}"));
+        return Err(RuntimeError::Pipeline {
+            stage: "parsing --passes",
+            messages,
+        });
+    }
+    run(context, &manager, module, "running --passes")
+}
+
 fn run(
     context: &Context,
     manager: &PassManager,

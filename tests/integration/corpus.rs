@@ -296,3 +296,75 @@ fn corpus_lowers_to_cuda_and_assembles() {
     println!("corpus: {modules} PTX modules assembled");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// No GPU thread loops long: on every example model (small and `large/`),
+/// the imported fixture and every corpus model, as imported and after
+/// `--conv-channels-last`, the CUDA statistics report no kernel whose
+/// per-thread serial trip count (its reduction loops) exceeds 4096
+/// (`chlast-split-reductions` splits group-norm statistics and the like),
+/// and the per-kernel list agrees with the maximum.
+#[test]
+fn no_kernel_loops_more_than_4096_times_per_thread() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut models: Vec<PathBuf> = corpus_models(&root).into_iter().map(|m| m.1).collect();
+    for dir in [
+        "examples/models",
+        "examples/models/large",
+        "examples/imported",
+    ] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "mlir"))
+            .collect();
+        files.sort();
+        models.extend(files);
+    }
+    let scratch = std::env::temp_dir().join(format!("chlast-serial-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let stats = scratch.join("stats.json");
+    let mut longest = 0;
+    for model in &models {
+        for pass in [None, Some("--conv-channels-last")] {
+            let lower = format!("--chlast-lower-to-cuda=stats={}", stats.display());
+            let mut args = vec![model.to_str().unwrap()];
+            args.extend(pass);
+            args.extend([lower.as_str(), "-o", "/dev/null"]);
+            let out = run(env!("CARGO_BIN_EXE_chlast-opt"), &args);
+            assert!(out.status.success(), "{}: {}", model.display(), text(&out));
+            let json = std::fs::read_to_string(&stats).unwrap();
+            let field = |key: &str| -> i64 {
+                let at = json.find(&format!("\"{key}\": ")).unwrap() + key.len() + 4;
+                json[at..]
+                    .split([',', '}'])
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap()
+            };
+            let max = field("max_serial_trip_count");
+            let per_kernel = json
+                .match_indices("\"serial\": ")
+                .map(|(at, _)| {
+                    json[at + 10..]
+                        .split([',', '}'])
+                        .next()
+                        .unwrap()
+                        .parse::<i64>()
+                        .unwrap()
+                })
+                .max()
+                .unwrap_or(1);
+            println!("{} {pass:?}: longest serial loop {max}", model.display());
+            assert_eq!(field("kernels_over_4096_serial"), 0, "{}", model.display());
+            assert!(max <= 4096, "{}: {max}", model.display());
+            assert_eq!(per_kernel, max, "{}", model.display());
+            longest = longest.max(max);
+        }
+    }
+    std::fs::remove_dir_all(&scratch).ok();
+    assert!(models.len() >= 14, "{} models", models.len());
+    assert!(longest > 1, "some model has a reduction");
+}

@@ -9,7 +9,25 @@
 //    "cudnn_channels_first_calls": 0, "layout_conversion_kernels": 2,
 //    "layout_conversion_bytes": 32768, "interior_layout_conversion_kernels": 0,
 //    "modelled_hidden_conversion_bytes": 0, "convolution_kernels": 0,
-//    "host_loop_ops": 0, "cudnn_fused_epilogues": 3}
+//    "host_loop_ops": 0, "cudnn_fused_epilogues": 3,
+//    "max_serial_trip_count": 64, "kernels_over_4096_serial": 0,
+//    "kernel_bytes": 81920, "kernel_flops": 20480, "cudnn_bytes": 40960,
+//    "cudnn_flops": 1179648, "modelled_ns_h100": 61, "modelled_ns_h200": 43,
+//    "kernels": [{"op": "linalg.generic", "loc": "model.mlir:12:8",
+//                 "threads": 1024, "serial": 64, "bytes": 8192}, ...]}
+//
+// Per kernel (one per linalg op): threads launched (the product of its
+// parallel loops, mapped to a 1-D grid) and the per-thread serial trip
+// count (the product of its reduction loops, which each thread runs as a
+// loop). Modelled time, summed over kernels and cuDNN calls: the larger of
+// bytes moved / memory bandwidth and FLOPs / peak, with data-sheet figures
+// (H100 SXM: 3.35 TB/s; H200: 4.8 TB/s; both 67 TFLOP/s f32 and 989
+// TFLOP/s f16 tensor cores, which cuDNN uses for f16 convs). It leaves out
+// launch latency and the parallelism a kernel lacks: a kernel's serial trip
+// count is reported apart. A kernel's bytes are those of its operands read
+// once and its results written once; its FLOPs are its iterations times the
+// arith/math ops of its body. A cuDNN call moves x, w, y (and a residual);
+// its FLOPs are 2 * |y| * |w| / K.
 //
 // A layout-conversion kernel is a linalg op that only permutes its input
 // (a transpose not fused into a neighbour); it reads and writes its tensor
@@ -23,14 +41,19 @@
 
 #include "chlast/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
 
 namespace mlir::chlast {
 #define GEN_PASS_DEF_CUDASTATS
@@ -47,7 +70,23 @@ constexpr StringLiteral kFields[] = {
     "layout_conversion_kernels", "layout_conversion_bytes",
     "interior_layout_conversion_kernels",
     "modelled_hidden_conversion_bytes", "convolution_kernels",
-    "host_loop_ops",             "cudnn_fused_epilogues"};
+    "host_loop_ops",             "cudnn_fused_epilogues",
+    "max_serial_trip_count",     "kernels_over_4096_serial",
+    "kernel_bytes",              "kernel_flops",
+    "cudnn_bytes",               "cudnn_flops",
+    "modelled_ns_h100",          "modelled_ns_h200"};
+constexpr StringLiteral kKernelsAttr = "chlast.cuda_kernels";
+/// The longest per-thread serial loop a kernel may have (issue 13).
+constexpr int64_t kSerialLimit = 4096;
+
+/// Data-sheet figures: memory bandwidth (bytes/s), f32 and f16 tensor-core
+/// peaks (FLOP/s).
+struct Chip {
+  StringLiteral field;
+  double bandwidth, f32Peak, f16Peak;
+};
+constexpr Chip kChips[] = {{"modelled_ns_h100", 3.35e12, 66.9e12, 989.4e12},
+                           {"modelled_ns_h200", 4.8e12, 66.9e12, 989.4e12}};
 /// Spec word 4: flags; bits 2 and 3 are a fused ReLU and residual add.
 constexpr int64_t kFusedFlags = 4 | 8;
 
@@ -115,6 +154,59 @@ int64_t product(ArrayRef<int64_t> values) {
   return p;
 }
 
+/// What one kernel (one linalg op) costs.
+struct Kernel {
+  int64_t threads = 1, serial = 1, bytes = 0, flops = 0;
+};
+
+Kernel measure(linalg::LinalgOp op) {
+  Kernel k;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (auto [range, iterator] :
+       llvm::zip(ranges, op.getIteratorTypesArray())) {
+    int64_t extent = ShapedType::isDynamic(range) ? 1 : range;
+    if (iterator == utils::IteratorType::parallel)
+      k.threads *= extent;
+    else
+      k.serial *= extent;
+  }
+  for (Value operand : op->getOperands())
+    if (auto type = dyn_cast<MemRefType>(operand.getType());
+        type && type.hasStaticShape())
+      k.bytes += bytesOf(type);
+  int64_t bodyOps = 0;
+  if (Block *body = op.getBlock())
+    for (Operation &inner : body->without_terminator())
+      if (inner.getDialect() &&
+          isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()))
+        ++bodyOps;
+  k.flops = k.threads * k.serial * bodyOps;
+  return k;
+}
+
+/// max(bytes / bandwidth, flops / peak) in nanoseconds.
+int64_t modelledNs(const Chip &chip, int64_t bytes, int64_t flops, bool f16) {
+  double seconds = std::max(static_cast<double>(bytes) / chip.bandwidth,
+                            static_cast<double>(flops) /
+                                (f16 ? chip.f16Peak : chip.f32Peak));
+  return static_cast<int64_t>(std::ceil(seconds * 1e9));
+}
+
+/// `file:line:col` of an op (innermost file location), or "".
+std::string locationOf(Operation *op) {
+  std::string text;
+  op->getLoc()->walk([&](Location loc) {
+    if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+      text = (file.getFilename().getValue() + ":" + Twine(file.getLine()) +
+              ":" + Twine(file.getColumn()))
+                 .str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return text;
+}
+
 struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
   using CudaStatsBase::CudaStatsBase;
 
@@ -133,11 +225,30 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     llvm::StringMap<int64_t> counts;
+    Builder builder(&getContext());
+    SmallVector<Attribute> kernels;
     module.walk([&](Operation *op) {
       if (op->getParentOfType<gpu::GPUModuleOp>())
         return;
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
         counts["linalg_kernels"]++;
+        Kernel k = measure(linalgOp);
+        counts["max_serial_trip_count"] =
+            std::max(counts["max_serial_trip_count"], k.serial);
+        if (k.serial > kSerialLimit)
+          counts["kernels_over_4096_serial"]++;
+        counts["kernel_bytes"] += k.bytes;
+        counts["kernel_flops"] += k.flops;
+        for (const Chip &chip : kChips)
+          counts[chip.field] += modelledNs(chip, k.bytes, k.flops, false);
+        kernels.push_back(builder.getDictionaryAttr({
+            builder.getNamedAttr("op", builder.getStringAttr(
+                                           op->getName().getStringRef())),
+            builder.getNamedAttr("loc", builder.getStringAttr(locationOf(op))),
+            builder.getNamedAttr("threads", builder.getI64IntegerAttr(k.threads)),
+            builder.getNamedAttr("serial", builder.getI64IntegerAttr(k.serial)),
+            builder.getNamedAttr("bytes", builder.getI64IntegerAttr(k.bytes)),
+        }));
         if (linalg::isaConvolutionOpInterface(linalgOp))
           counts["convolution_kernels"]++;
         // Without a parallel loop there is no grid to map: it runs on the
@@ -161,6 +272,17 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
         return;
       SmallVector<int64_t> s = llvm::to_vector(spec.getValues<int64_t>());
       int64_t rank = s[2] + 2, elementBytes = s[1] == 1 ? 2 : 4;
+      {
+        ArrayRef<int64_t> all(s);
+        int64_t x = product(all.slice(6, rank)), w = product(all.slice(16, rank)),
+                y = product(all.slice(21, rank));
+        int64_t bytes = elementBytes * (x + w + y + (s[4] & 8 ? y : 0));
+        int64_t flops = 2 * y * (w / std::max<int64_t>(1, s[16]));
+        counts["cudnn_bytes"] += bytes;
+        counts["cudnn_flops"] += flops;
+        for (const Chip &chip : kChips)
+          counts[chip.field] += modelledNs(chip, bytes, flops, s[1] == 1);
+      }
       if (s[4] & kFusedFlags)
         counts["cudnn_fused_epilogues"]++;
       bool channelsLast = s[11 + 1] == 1 && s[26 + 1] == 1;
@@ -173,19 +295,21 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
                             product(all.slice(21, rank)));
       }
     });
-    Builder builder(&getContext());
     SmallVector<NamedAttribute> entries;
     for (StringRef field : kFields)
       if (field != "kernel_launches")
         entries.push_back(builder.getNamedAttr(
             field, builder.getI64IntegerAttr(counts.lookup(field))));
     module->setAttr(kAttr, builder.getDictionaryAttr(entries));
+    module->setAttr(kKernelsAttr, builder.getArrayAttr(kernels));
   }
 
   void report() {
     ModuleOp module = getOperation();
     auto collected = module->getAttrOfType<DictionaryAttr>(kAttr);
+    auto kernels = module->getAttrOfType<ArrayAttr>(kKernelsAttr);
     module->removeAttr(kAttr);
+    module->removeAttr(kKernelsAttr);
     if (statsFile.empty())
       return;
     if (!collected) {
@@ -204,7 +328,19 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
           value = attr.getInt();
       os << (field == kFields[0] ? "" : ", ") << '"' << field << "\": " << value;
     }
-    os << "}\n";
+    os << ", \"kernels\": [";
+    for (auto [i, attr] : llvm::enumerate(kernels ? kernels.getValue()
+                                                   : ArrayRef<Attribute>())) {
+      auto kernel = cast<DictionaryAttr>(attr);
+      os << (i ? ", " : "") << "{\"op\": \""
+         << kernel.getAs<StringAttr>("op").getValue() << "\", \"loc\": \"";
+      llvm::printEscapedString(kernel.getAs<StringAttr>("loc").getValue(), os);
+      os << "\"";
+      for (StringRef key : {"threads", "serial", "bytes"})
+        os << ", \"" << key << "\": " << kernel.getAs<IntegerAttr>(key).getInt();
+      os << "}";
+    }
+    os << "]}\n";
     if (statsFile == "-") {
       llvm::errs() << text;
       return;

@@ -8,6 +8,8 @@
 //      generalize named ops; fuse elementwise producers
 //      into consumers (a transpose next to an elementwise op becomes part of
 //      its kernel), never into convolutions (chlast-fuse-elementwise);
+//      long reductions split into parallel partial reductions
+//      (chlast-split-reductions);
 //   2. bufferize (identity layouts at function boundaries, results as
 //      caller-allocated out-parameters, internal buffers freed);
 //   3. convolutions -> cuDNN calls (chlast-convs-to-cudnn); copies -> linalg,
@@ -76,6 +78,7 @@ constexpr const char *kCudnnCallsPipeline =
     "func.func(convert-elementwise-to-linalg),"
     "func.func(linalg-generalize-named-ops),"
     "chlast-fuse-elementwise,"
+    "chlast-split-reductions,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map "
     "allow-return-allocs-from-loops},"

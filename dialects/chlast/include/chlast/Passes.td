@@ -168,6 +168,37 @@ def GpuMathToPtx : Pass<"chlast-gpu-math-to-ptx", "::mlir::gpu::GPUModuleOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def SplitReductions : Pass<"chlast-split-reductions", "::mlir::ModuleOp"> {
+  let summary = "Split long reductions into parallel partial reductions";
+  let description = [{
+    On tensors, before bufferization: a linalg op reducing over one dim
+    longer than `max-serial` becomes P partial reductions (a new parallel
+    dim, innermost, so that neighbouring GPU threads read neighbouring
+    elements) and a final reduction over P, with P the smallest divisor of
+    the extent that leaves at most `max-serial` iterations per thread
+    (upstream's `linalg::splitReduction`). Every linalg op becomes one
+    kernel whose threads are its parallel iterations, so without this a
+    group norm's statistics would run on N * G threads, each looping over
+    C/G * H * W elements.
+
+    Before:
+      %s = linalg.generic {[parallel, parallel, reduction]}
+             ins(%x : tensor<1x8x16384xf32>) outs(%z : tensor<1x8x1xf32>)
+    After (max-serial=256):
+      %p = linalg.generic {[parallel, parallel, reduction, parallel]}
+             ins(%x expanded to 1x8x256x64) outs(tensor<1x8x1x64xf32>)
+      %s = linalg.generic {[parallel, parallel, parallel, reduction]}
+             ins(%p) outs(%z : tensor<1x8x1xf32>)
+  }];
+  let options = [
+    Option<"maxSerial", "max-serial", "int64_t", /*default=*/"256",
+           "Longest reduction loop left to one thread">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def CudaStats : Pass<"chlast-cuda-stats", "::mlir::ModuleOp"> {
   let summary = "Statistics of a program lowered to CUDA (JSON)";
   let description = [{
@@ -177,9 +208,14 @@ def CudaStats : Pass<"chlast-cuda-stats", "::mlir::ModuleOp"> {
     cuDNN calls and how many of them use channels-first tensors (whose
     hidden NCHW<->NHWC conversions inside cuDNN are modelled as input +
     filter + output bytes), convs left as kernels, and linalg ops with no
-    parallel loop (they run on the host); it keeps them in a
-    module attribute. `phase=report` (at the end) adds the number of kernel
-    launches and writes one JSON object to `stats` (`-` = stderr).
+    parallel loop (they run on the host); per kernel, the threads it
+    launches and its per-thread serial trip count (its reduction loops),
+    the bytes and FLOPs of kernels and cuDNN calls, and a modelled time
+    (bytes / bandwidth or FLOPs / peak, whichever is larger, H100 and H200
+    data-sheet figures); it keeps them in module attributes.
+    `phase=report` (at the end) adds the number of kernel launches and
+    writes one JSON object to `stats` (`-` = stderr), with a `kernels`
+    array of per-kernel entries.
   }];
   let options = [
     Option<"phase", "phase", "std::string", /*default=*/"\"collect\"",

@@ -1,0 +1,87 @@
+// RUN: %chlast-opt --split-input-file --chlast-split-reductions %s | FileCheck %s
+// RUN: %chlast-opt --split-input-file "--chlast-lower-to-cuda=stats=-" %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=STATS
+// RUN: %chlast-opt --split-input-file "--chlast-split-reductions=max-serial=8192" %s | FileCheck %s --check-prefix=LIMIT
+// RUN: not %chlast-opt "--chlast-split-reductions=max-serial=1" %s 2>&1 | FileCheck %s --check-prefix=BAD
+
+// Group-norm statistics over [N, G, C/G * H * W]: 8 threads of 16384
+// iterations become 512 threads of 256 (partials, innermost so that
+// neighbouring threads read neighbouring elements) and 8 threads of 64.
+
+// CHECK-LABEL: func.func @group_norm_sum(
+// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [1, 8, 256, 64] : tensor<1x8x16384xf32> into tensor<1x8x256x64xf32>
+// CHECK:         %[[PARTIAL:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel"]
+// CHECK-SAME:      outs(%{{.*}} : tensor<1x8x1x64xf32>)
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK-SAME:      ins(%[[PARTIAL]] : tensor<1x8x1x64xf32>) outs(%{{.*}} : tensor<1x8x1xf32>)
+
+// The lowered program: no kernel loops longer than 256 times per thread.
+// STATS: "max_serial_trip_count": 256, "kernels_over_4096_serial": 0,
+// STATS-SAME: {"op": "linalg.generic", "loc": "{{.*}}split-reductions.mlir:{{[0-9]+}}:{{[0-9]+}}", "threads": 512, "serial": 256,
+// STATS-SAME: "threads": 8, "serial": 64,
+
+// LIMIT-LABEL: func.func @group_norm_sum(
+// LIMIT:         iterator_types = ["parallel", "parallel", "reduction", "parallel"]
+// LIMIT-SAME:      outs(%{{.*}} : tensor<1x8x1x2xf32>)
+
+// BAD: max-serial must be at least 2
+func.func @group_norm_sum(%x: tensor<1x8x16384xf32>) -> tensor<1x8x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x1xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x8x1xf32>) -> tensor<1x8x1xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, 0)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : tensor<1x8x16384xf32>) outs(%z : tensor<1x8x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x1xf32>
+  return %s : tensor<1x8x1xf32>
+}
+
+// -----
+
+// Left alone: a reduction already short, one over two dims, and one whose
+// extent (4099, a prime) has no divisor that would help.
+
+// The statistics report what is left: two kernels loop more than 4096
+// times per thread, the longest 10000 times.
+// STATS-NEXT: "max_serial_trip_count": 10000, "kernels_over_4096_serial": 2,
+// STATS-SAME: "threads": 2, "serial": 10000,
+
+// CHECK-LABEL: func.func @short(
+// CHECK-COUNT-1: linalg.generic
+// CHECK-NOT:     linalg.generic
+func.func @short(%x: tensor<4x256xf32>, %z: tensor<4xf32>) -> tensor<4xf32> {
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x256xf32>) outs(%z : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}
+
+// CHECK-LABEL: func.func @two_dims(
+// CHECK-COUNT-1: linalg.generic
+// CHECK-NOT:     linalg.generic
+func.func @two_dims(%x: tensor<2x100x100xf32>, %z: tensor<2xf32>) -> tensor<2xf32> {
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x : tensor<2x100x100xf32>) outs(%z : tensor<2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<2xf32>
+  return %s : tensor<2xf32>
+}
+
+// CHECK-LABEL: func.func @prime(
+// CHECK-COUNT-1: linalg.generic
+// CHECK-NOT:     linalg.generic
+func.func @prime(%x: tensor<2x4099xf32>, %z: tensor<2xf32>) -> tensor<2xf32> {
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<2x4099xf32>) outs(%z : tensor<2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<2xf32>
+  return %s : tensor<2xf32>
+}

@@ -387,7 +387,13 @@ impl Generator {
             // cuDNN calls' f32 accumulation (a legitimate difference)
             // comes out of them amplified past any useful tolerance.
             60..=63 if !half => self.group_norm(x, &shape),
-            64..=65 if rank >= 3 && !half => Some(node(Op::ChannelRmsNorm, [x], shape)),
+            // Normalising fewer than 4 values divides by about their own
+            // size (x / sqrt(x^2 + eps)): rounding differences of the
+            // inputs come out amplified ~1/sqrt(eps) times. Real norms
+            // normalise many values.
+            64..=65 if rank >= 3 && !half && shape[1] >= 4 => {
+                Some(node(Op::ChannelRmsNorm, [x], shape))
+            }
             66..=69 => self.upsample(x, &shape),
             70..=75 if !empty => self.concat(x, &shape),
             76..=80 if !empty => self.slice(x, &shape),
@@ -528,7 +534,13 @@ impl Generator {
         if shape.len() < 3 || shape[1] == 0 || shape.iter().product::<i64>() == 0 {
             return None;
         }
-        let divisors: Vec<i64> = (1..=shape[1]).filter(|g| shape[1] % g == 0).collect();
+        let values: i64 = shape[1..].iter().product();
+        let divisors: Vec<i64> = (1..=shape[1])
+            .filter(|g| shape[1] % g == 0 && values / g >= 4)
+            .collect();
+        if divisors.is_empty() {
+            return None;
+        }
         let groups = self.pick(&divisors);
         Some(node(Op::GroupNorm { groups }, [x], shape.to_vec()))
     }

@@ -32,6 +32,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::chlast {
@@ -61,6 +62,70 @@ linalg::SplitReductionOptions splitFor(linalg::LinalgOp op, int64_t maxSerial) {
   return {};
 }
 
+/// `op` with the unit dims that its output map indexes with the constant 0
+/// dropped from its init and result (a collapse_shape before, an
+/// expand_shape after): torch-mlir's keepdim reductions write
+/// [N, G, 1] through (d0, d1, 0), which upstream's splitReduction
+/// mishandles (it reads the constant as a dim).
+///
+///   outs(%z : tensor<2x1x1xf32>) {(d0, d1, d2) -> (d0, d1, 0)}
+/// becomes
+///   %c = tensor.collapse_shape %z [[0], [1, 2]] : ... into tensor<2x1xf32>
+///   %r = linalg.generic ... outs(%c) {(d0, d1, d2) -> (d0, d1)}
+///   %e = tensor.expand_shape %r [[0], [1, 2]] ... into tensor<2x1x1xf32>
+linalg::GenericOp dropConstantOutputDims(RewriterBase &rewriter,
+                                         linalg::GenericOp op) {
+  OpOperand *init = op.getDpsInitOperand(0);
+  AffineMap map = op.getMatchingIndexingMap(init);
+  auto type = dyn_cast<RankedTensorType>(init->get().getType());
+  if (!type || op->getNumResults() != 1)
+    return op;
+  SmallVector<int64_t> kept;
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+    if (auto constant = dyn_cast<AffineConstantExpr>(expr)) {
+      if (constant.getValue() != 0 || type.getDimSize(i) != 1)
+        return op;
+      continue;
+    }
+    kept.push_back(i);
+    exprs.push_back(expr);
+  }
+  if (kept.size() == map.getNumResults())
+    return op;
+  // Each dropped dim joins the group of the next kept dim (or the last).
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    pending.push_back(i);
+    if (llvm::is_contained(kept, i)) {
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty() && !groups.empty())
+    groups.back().append(pending.begin(), pending.end());
+  SmallVector<int64_t> shape;
+  for (int64_t i : kept)
+    shape.push_back(type.getDimSize(i));
+  auto collapsedType = RankedTensorType::get(shape, type.getElementType());
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value collapsed = tensor::CollapseShapeOp::create(rewriter, loc, collapsedType,
+                                                    init->get(), groups);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  maps.back() = AffineMap::get(map.getNumDims(), 0, exprs, op.getContext());
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{collapsedType}, op.getDpsInputs(),
+      ValueRange{collapsed}, maps, op.getIteratorTypesArray());
+  rewriter.inlineRegionBefore(op.getRegion(), generic.getRegion(),
+                              generic.getRegion().begin());
+  Value expanded = tensor::ExpandShapeOp::create(rewriter, loc, type,
+                                                 generic.getResult(0), groups);
+  rewriter.replaceOp(op, expanded);
+  return generic;
+}
+
 struct SplitReductionsPass
     : public chlast::impl::SplitReductionsBase<SplitReductionsPass> {
   using SplitReductionsBase::SplitReductionsBase;
@@ -78,6 +143,8 @@ struct SplitReductionsPass
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : candidates) {
+      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+        op = dropConstantOutputDims(rewriter, generic);
       rewriter.setInsertionPoint(op);
       // A failure (a combiner without a neutral element, say) leaves the
       // op as it is.

@@ -55,6 +55,33 @@ for f in examples/models/*.mlir examples/vae_resblock3d.mlir examples/imported/v
   done
 done
 
+# Modelled time (the statistics' max(bytes / bandwidth, FLOPs / peak) per
+# kernel and cuDNN call, summed; data-sheet H100 SXM / H200 figures), kernel
+# launches and the longest per-thread serial loop, for every example
+# (small and large/) and corpus model.
+echo
+echo "| program | variant | launches | cuDNN calls | modelled H100 (us) | modelled H200 (us) | longest serial loop | kernel MB | cuDNN MB |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for f in examples/models/*.mlir examples/models/large/*.mlir examples/imported/vae_decoder_block2d.torch-mlir.mlir models/real/*.mlirbc; do
+  name=$(basename "$(dirname "$f")")/$(basename "${f%.*}")
+  for variant in original per-conv chlast; do
+    case $variant in
+      original) passes=() ;;
+      per-conv) passes=(--conv-channels-last=strategy=per-conv) ;;
+      chlast) passes=(--conv-channels-last) ;;
+    esac
+    "$opt" "$f" "${passes[@]}" "--chlast-lower-to-cuda=stats=$work/stats.json" -o /dev/null
+    j=$(cat "$work/stats.json")
+    printf '| %s | %s | %s | %s | %.1f | %.1f | %s | %.2f | %.2f |\n' "$name" "$variant" \
+      "$(field "$j" kernel_launches)" "$(field "$j" cudnn_calls)" \
+      "$(echo "$(field "$j" modelled_ns_h100) / 1000" | bc -l)" \
+      "$(echo "$(field "$j" modelled_ns_h200) / 1000" | bc -l)" \
+      "$(field "$j" max_serial_trip_count)" \
+      "$(echo "$(field "$j" kernel_bytes) / 1048576" | bc -l)" \
+      "$(echo "$(field "$j" cudnn_bytes) / 1048576" | bc -l)"
+  done
+done
+
 echo
 echo "| program | chlast-opt --conv-channels-last --chlast-lower-to-cuda, best of 3 |"
 echo "|---|---|"

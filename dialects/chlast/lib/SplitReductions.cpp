@@ -22,17 +22,26 @@
 //   %s = linalg.generic {[parallel, parallel, parallel, reduction]}
 //          ins(%p) outs(%z : tensor<1x8x1xf32>) { addf }           // 8 threads x 64
 //
-// Reductions over several dims, with a combiner upstream does not
-// recognise, or whose extent has no such divisor are left alone (the CUDA
-// statistics report their serial trip count).
+// A reduction over several dims longer than `max-serial` together (a group
+// norm in channels-last order reduces H, W and C/G apart) has its largest
+// reduction dims made parallel until at most `max-serial` iterations are
+// left: partial results per value of those dims (init: the combiner's
+// neutral element), then one op combining them into the original init;
+// the pass repeats on what that leaves. Reductions with a combiner other
+// than one arith op with a neutral element, or a single extent with no
+// such divisor, are left alone (the CUDA statistics report their serial
+// trip count).
 //
 //===----------------------------------------------------------------------===//
 
 #include "chlast/Passes.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::chlast {
@@ -126,6 +135,113 @@ linalg::GenericOp dropConstantOutputDims(RewriterBase &rewriter,
   return generic;
 }
 
+/// Total iterations of `op`'s reduction loops (-1 if dynamic).
+int64_t serialOf(linalg::LinalgOp op) {
+  SmallVector<unsigned> dims;
+  op.getReductionDims(dims);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t serial = 1;
+  for (unsigned d : dims) {
+    if (ShapedType::isDynamic(ranges[d]))
+      return -1;
+    serial *= ranges[d];
+  }
+  return serial;
+}
+
+/// Makes the largest reduction dims of `op` parallel until at most
+/// `maxSerial` reduction iterations remain: a partial op writes one result
+/// per value of those dims (appended to the init's dims, initialised with
+/// the combiner's neutral element) and a final op combines them into the
+/// original init.
+///
+///   linalg.generic {[parallel, reduction, parallel, reduction]}
+///     ins(tensor<1x4096x8x4xf32>) outs(tensor<1x8xf32>)          // 8 x 16384
+/// becomes
+///   %p = linalg.generic {[parallel, parallel, parallel, reduction]}
+///     ins(tensor<1x4096x8x4xf32>) outs(tensor<1x8x4096xf32>)     // 32768 x 4
+///   linalg.generic {[parallel, parallel, reduction]}
+///     ins(%p) outs(tensor<1x8xf32>)                               // 8 x 4096
+/// (and the final op is split again on the next round).
+LogicalResult promoteReductionDims(RewriterBase &rewriter,
+                                   linalg::GenericOp op, int64_t maxSerial) {
+  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1)
+    return failure();
+  SmallVector<Operation *> combiners;
+  if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) ||
+      combiners.size() != 1 || combiners[0]->getNumOperands() != 2)
+    return failure();
+  Operation *combiner = combiners[0];
+  std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
+  auto initType = dyn_cast<RankedTensorType>(op.getDpsInits()[0].getType());
+  if (!neutral || !initType)
+    return failure();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<unsigned> reductions;
+  op.getReductionDims(reductions);
+  int64_t serial = serialOf(op);
+  SmallVector<unsigned> order(reductions);
+  llvm::stable_sort(order,
+                    [&](unsigned a, unsigned b) { return ranges[a] > ranges[b]; });
+  SmallVector<unsigned> promoted;
+  for (unsigned d : order) {
+    if (serial <= maxSerial || promoted.size() + 1 == reductions.size())
+      break;
+    promoted.push_back(d);
+    serial /= ranges[d];
+  }
+  if (promoted.empty())
+    return failure();
+  llvm::sort(promoted);
+
+  MLIRContext *context = op.getContext();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<int64_t> partialShape(initType.getShape());
+  for (unsigned d : promoted)
+    partialShape.push_back(ranges[d]);
+  Type element = initType.getElementType();
+  auto partialType = RankedTensorType::get(partialShape, element);
+  Value empty = tensor::EmptyOp::create(rewriter, loc, partialShape, element);
+  Value identity = arith::ConstantOp::create(rewriter, loc, *neutral);
+  Value filled =
+      linalg::FillOp::create(rewriter, loc, identity, empty).getResult(0);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<AffineExpr> outputs(maps.back().getResults());
+  for (unsigned d : promoted)
+    outputs.push_back(getAffineDimExpr(d, context));
+  maps.back() = AffineMap::get(maps.back().getNumDims(), 0, outputs, context);
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned d : promoted)
+    iterators[d] = utils::IteratorType::parallel;
+  auto partial = linalg::GenericOp::create(rewriter, loc, TypeRange{partialType},
+                                           op.getDpsInputs(), ValueRange{filled},
+                                           maps, iterators);
+  IRMapping mapping;
+  op.getRegion().cloneInto(&partial.getRegion(), mapping);
+
+  int64_t rank = initType.getRank(), extra = promoted.size();
+  AffineMap all = AffineMap::getMultiDimIdentityMap(rank + extra, context);
+  SmallVector<AffineMap> finalMaps = {all, all.getMajorSubMap(rank)};
+  SmallVector<utils::IteratorType> finalIterators(rank,
+                                                  utils::IteratorType::parallel);
+  finalIterators.append(extra, utils::IteratorType::reduction);
+  auto final = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{initType}, ValueRange{partial.getResult(0)},
+      ValueRange{op.getDpsInits()[0]}, finalMaps, finalIterators,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        // The combiners with a neutral element are commutative.
+        OperationState state(l, combiner->getName());
+        state.addOperands({args[0], args[1]});
+        state.addTypes(args[1].getType());
+        state.addAttributes(combiner->getAttrs());
+        Operation *combined = b.create(state);
+        linalg::YieldOp::create(b, l, combined->getResult(0));
+      });
+  rewriter.replaceOp(op, final.getResults());
+  return success();
+}
+
 struct SplitReductionsPass
     : public chlast::impl::SplitReductionsBase<SplitReductionsPass> {
   using SplitReductionsBase::SplitReductionsBase;
@@ -136,21 +252,35 @@ struct SplitReductionsPass
           << "chlast-split-reductions: max-serial must be at least 2";
       return signalPassFailure();
     }
-    SmallVector<linalg::LinalgOp> candidates;
-    getOperation().walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics() && splitFor(op, maxSerial).ratio > 1)
-        candidates.push_back(op);
-    });
     IRRewriter rewriter(&getContext());
-    for (linalg::LinalgOp op : candidates) {
-      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
-        op = dropConstantOutputDims(rewriter, generic);
-      rewriter.setInsertionPoint(op);
-      // A failure (a combiner without a neutral element, say) leaves the
-      // op as it is.
-      (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp op) {
-        return splitFor(op, maxSerial);
+    // Each round splits what the last one left (a final op over several
+    // promoted dims can still be long); four rounds reach any size here.
+    for (int round = 0; round < 4; ++round) {
+      SmallVector<linalg::GenericOp> candidates;
+      getOperation().walk([&](linalg::GenericOp op) {
+        if (op.hasPureTensorSemantics() && !linalg::isaConvolutionOpInterface(op) &&
+            serialOf(op) > maxSerial)
+          candidates.push_back(op);
       });
+      bool changed = false;
+      for (linalg::GenericOp op : candidates) {
+        if (op.getNumReductionLoops() > 1) {
+          changed |= succeeded(promoteReductionDims(rewriter, op, maxSerial));
+          continue;
+        }
+        if (splitFor(op, maxSerial).ratio <= 1)
+          continue;
+        op = dropConstantOutputDims(rewriter, op);
+        rewriter.setInsertionPoint(op);
+        // A failure (a combiner without a neutral element, say) leaves the
+        // op as it is.
+        changed |= succeeded(linalg::splitReduction(
+            rewriter, op, [&](linalg::LinalgOp op) {
+              return splitFor(op, maxSerial);
+            }));
+      }
+      if (!changed)
+        break;
     }
   }
 };

@@ -26,6 +26,15 @@ else
   opt=target/release/chlast-opt
 fi
 
+# The pass flags of a variant, in the array `passes`.
+variant_passes() {
+  case $1 in
+    original) passes=() ;;
+    per-conv) passes=(--conv-channels-last=strategy=per-conv) ;;
+    chlast) passes=(--conv-channels-last) ;;
+  esac
+}
+
 field() { sed -E "s/.*\"$2\": ([0-9]+).*/\1/" <<<"$1"; }
 
 row() { # name variant json
@@ -45,11 +54,7 @@ echo "|---|---|---|---|---|---|---|---|"
 for f in examples/models/*.mlir examples/vae_resblock3d.mlir examples/imported/vae_decoder_block2d.torch-mlir.mlir; do
   name=$(basename "$f" .mlir)
   for variant in original per-conv chlast; do
-    case $variant in
-      original) passes=() ;;
-      per-conv) passes=(--conv-channels-last=strategy=per-conv) ;;
-      chlast) passes=(--conv-channels-last) ;;
-    esac
+    variant_passes "$variant"
     "$opt" "$f" "${passes[@]}" "--chlast-lower-to-cuda=stats=$work/stats.json" -o /dev/null
     row "$name" "$variant" "$(cat "$work/stats.json")"
   done
@@ -65,11 +70,7 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for f in examples/models/*.mlir examples/models/large/*.mlir examples/imported/vae_decoder_block2d.torch-mlir.mlir models/real/*.mlirbc; do
   name=$(basename "$(dirname "$f")")/$(basename "${f%.*}")
   for variant in original per-conv chlast; do
-    case $variant in
-      original) passes=() ;;
-      per-conv) passes=(--conv-channels-last=strategy=per-conv) ;;
-      chlast) passes=(--conv-channels-last) ;;
-    esac
+    variant_passes "$variant"
     "$opt" "$f" "${passes[@]}" "--chlast-lower-to-cuda=stats=$work/stats.json" -o /dev/null
     j=$(cat "$work/stats.json")
     printf '| %s | %s | %s | %s | %.1f | %.1f | %s | %.2f | %.2f |\n' "$name" "$variant" \

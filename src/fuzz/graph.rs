@@ -753,6 +753,19 @@ fn list(values: &[i64]) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// The reassociation of `groups` groups where dims `dim` and `dim + 1` of
+/// the larger shape form one group: `[[0], [1, 2], [3]]` for (3, 1).
+fn pair_merged(groups: usize, dim: usize) -> String {
+    let items: Vec<String> = (0..groups)
+        .map(|d| match d.cmp(&dim) {
+            std::cmp::Ordering::Less => format!("[{d}]"),
+            std::cmp::Ordering::Equal => format!("[{d}, {}]", d + 1),
+            std::cmp::Ordering::Greater => format!("[{}]", d + 1),
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
 fn join_dims(dims: impl IntoIterator<Item = usize>) -> String {
     let items: Vec<String> = dims.into_iter().map(|d| d.to_string()).collect();
     format!("[{}]", items.join(", "))
@@ -1051,31 +1064,17 @@ impl Emitter<'_> {
                 ));
             }
             Op::Collapse { dim } => {
-                let groups: Vec<String> = (0..rank - 1)
-                    .map(|d| match d.cmp(dim) {
-                        std::cmp::Ordering::Less => format!("[{d}]"),
-                        std::cmp::Ordering::Equal => format!("[{d}, {}]", d + 1),
-                        std::cmp::Ordering::Greater => format!("[{}]", d + 1),
-                    })
-                    .collect();
                 let (xt, ot) = (self.ty(&xs), self.ty(&out));
                 self.line(format!(
-                    "{v} = tensor.collapse_shape {x} [{}] : {xt} into {ot}",
-                    groups.join(", ")
+                    "{v} = tensor.collapse_shape {x} {} : {xt} into {ot}",
+                    pair_merged(rank - 1, *dim)
                 ));
             }
             Op::Expand { dim, .. } => {
-                let groups: Vec<String> = (0..rank)
-                    .map(|d| match d.cmp(dim) {
-                        std::cmp::Ordering::Less => format!("[{d}]"),
-                        std::cmp::Ordering::Equal => format!("[{d}, {}]", d + 1),
-                        std::cmp::Ordering::Greater => format!("[{}]", d + 1),
-                    })
-                    .collect();
                 let (xt, ot) = (self.ty(&xs), self.ty(&out));
                 self.line(format!(
-                    "{v} = tensor.expand_shape {x} [{}] output_shape {} : {xt} into {ot}",
-                    groups.join(", "),
+                    "{v} = tensor.expand_shape {x} {} output_shape {} : {xt} into {ot}",
+                    pair_merged(rank, *dim),
                     list(&out)
                 ));
             }

@@ -89,8 +89,8 @@ def environment(cpu):
         info["cudnn"] = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
         if torch.cuda.is_available():
             info["gpu"] = torch.cuda.get_device_name(0)
-    except ImportError:
-        info["torch"] = None
+    except Exception as e:  # no PyTorch, or a broken one: the chlast columns still run
+        info["torch"] = f"unavailable ({type(e).__name__})"
     return info
 
 
@@ -158,7 +158,11 @@ def torch_rows(name, model_info, cpu, iterations, variants, deadline):
     # (PyTorch's default lets cuDNN use TF32 on this GPU).
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
-    model, _, _, _ = generate.build_model(name)
+    try:
+        model, _, _, _ = generate.build_model(name)
+    except Exception as e:  # diffusers missing or incompatible: say so, go on
+        message = f"building the PyTorch model failed: {type(e).__name__}: {e}"[:300]
+        return {variant: {"status": "fail", "message": message} for variant in variants}
     x = torch.from_numpy(np.load(model_info["inputs"][0]))
     ref = np.load(model_info["references"][0])
     cl = torch.channels_last if x.dim() == 4 else torch.channels_last_3d
@@ -355,9 +359,12 @@ def main():
             return
         # The video VAE decoders first: the comparison chlast exists to win.
         for m in sorted((m for m in models if m.get("torch")), key=lambda m: "vae" not in m["name"]):
-            rows = torch_rows(
-                m["name"], m, args.cpu, 3 if args.cpu else args.iterations, variants, deadline
-            )
+            try:
+                rows = torch_rows(
+                    m["name"], m, args.cpu, 3 if args.cpu else args.iterations, variants, deadline
+                )
+            except Exception as e:  # never lose the chlast columns to a PyTorch problem
+                rows = {v: {"status": "fail", "message": f"{type(e).__name__}: {e}"[:300]} for v in variants}
             results[m["name"]].setdefault("torch", {}).update(rows)
             log(f"gpu-check: {m['name']} torch: {json.dumps(rows)}")
             save()
@@ -365,12 +372,15 @@ def main():
     # In order of importance, while time remains: the imported program
     # (models without references get them from its outputs) and the
     # channels-last one; PyTorch eager; per-conv; torch.compile.
-    chlast_phase("original")
-    chlast_phase("chlast")
-    torch_phase(["eager", "eager_cl"])
-    chlast_phase("perconv")
-    if not args.cpu and not args.no_compile:
-        torch_phase(["compile", "compile_cl"])
+    try:
+        chlast_phase("original")
+        chlast_phase("chlast")
+        torch_phase(["eager", "eager_cl"])
+        chlast_phase("perconv")
+        if not args.cpu and not args.no_compile:
+            torch_phase(["compile", "compile_cl"])
+    finally:
+        save()  # whatever happened, the table so far reaches $OUT
     save()
     log(open(os.path.join(args.out, "gpu-check.md")).read())
     log(f"gpu-check: done in {time.time() - start:.0f} s")

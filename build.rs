@@ -24,6 +24,15 @@ fn main() {
     } else {
         "Unix Makefiles"
     };
+    // The build folder remembers the sources and MLIR it was configured
+    // for; another checkout sharing this target folder (a CI clone with
+    // CARGO_TARGET_DIR) or another MLIR prefix starts it afresh instead of
+    // silently building the other checkout's sources.
+    let configured_for = format!("{}\n{prefix}\n", source.display());
+    let stamp = build.join("chlast-configured-for.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(configured_for.as_str()) {
+        let _ = std::fs::remove_dir_all(&build);
+    }
     if !build.join("CMakeCache.txt").exists() {
         run(Command::new("cmake")
             .arg("-S")
@@ -34,6 +43,7 @@ fn main() {
             .arg(generator)
             .arg("-DCMAKE_BUILD_TYPE=Release")
             .arg(format!("-DMLIR_DIR={prefix}/lib/cmake/mlir")));
+        std::fs::write(&stamp, &configured_for).expect("the build folder is writable");
     }
     run(Command::new("cmake")
         .arg("--build")

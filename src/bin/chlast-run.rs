@@ -1,7 +1,7 @@
 //! `chlast-run`: runs a function of an MLIR file on the CPU or a CUDA GPU.
 //!
 //! ```text
-//! chlast-run FILE.mlir [--target cpu|cpu-cudnn|cuda] [--chip sm_80] [--emit-ptx DIR]
+//! chlast-run FILE.mlir [--target cpu|cpu-reference|cpu-cudnn|cuda] [--chip sm_80] [--emit-ptx DIR]
 //!            [--passes PIPELINE]
 //!            [--entry NAME] [--seed N | --inputs a.npy,b.npy]
 //!            [--save-outputs DIR] [--iterations K]
@@ -10,11 +10,13 @@
 //!            [--opt-level L]
 //! ```
 //!
-//! On the CPU the file is lowered with the upstream CPU pipeline (see
-//! `chlast::runtime::lowering`); on CUDA with `chlast-lower-to-cuda` (see
-//! `chlast::runtime::cuda_program`); `cpu-cudnn` lowers like CUDA up to the
-//! cuDNN calls and runs those with a CPU reference
-//! (`chlast::runtime::cuda::reference`). All run with MLIR's ExecutionEngine. Inputs
+//! On the CPU the file is lowered like CUDA up to the cuDNN calls, which
+//! oneDNN runs (`chlast::runtime::onednn`), and the rest with the upstream
+//! CPU pipeline (see `chlast::runtime::lowering`); `cpu-reference` lowers
+//! everything, convolutions included, to loops; `cpu-cudnn` runs the cuDNN
+//! calls with a CPU reference (`chlast::runtime::cuda::reference`); on CUDA
+//! the file is lowered with `chlast-lower-to-cuda` (see
+//! `chlast::runtime::cuda_program`). All run with MLIR's ExecutionEngine. Inputs
 //! are seeded pseudo-random tensors (`--seed`, default 0; see
 //! `chlast::runtime::random`) or `.npy` files. Errors print
 //! `chlast-run: ...` and exit with status 1.
@@ -22,7 +24,7 @@
 use chlast::runtime::{
     self, RuntimeError,
     compare::{self, Tolerance},
-    cpu::{CompileOptions, CpuProgram, Timings},
+    cpu::{CompileOptions, Convs, CpuProgram, Timings},
     cuda_program::{CudaOptions, CudaProgram, LoweredCuda},
     entry::Signature,
     npy, random,
@@ -40,12 +42,14 @@ Runs a function of FILE on the CPU (upstream MLIR lowering + ExecutionEngine)
 or on a CUDA GPU (chlast-lower-to-cuda: PTX kernels + cuDNN convolutions).
 
 options:
-  --target T            where to run: cpu (default); cuda, which needs an NVIDIA
-                        GPU, its driver (libcuda.so.1) and cuDNN 9
-                        (libcudnn.so.9); cpu-cudnn, the CUDA lowering's
-                        convolutions (the cuDNN calls it makes) run by a CPU
-                        reference, everything else as on cpu: checks the CUDA
-                        lowering without a GPU
+  --target T            where to run: cpu (default), convolutions on oneDNN
+                        (libdnnl.so.2), the rest compiled; cpu-reference,
+                        everything (convolutions too) as compiled loops;
+                        cuda, which needs an NVIDIA GPU, its driver
+                        (libcuda.so.1) and cuDNN 9 (libcudnn.so.9);
+                        cpu-cudnn, the CUDA lowering's convolutions (the cuDNN
+                        calls it makes) run by a CPU reference, everything
+                        else as on cpu: checks the CUDA lowering without a GPU
   --chip sm_XX          GPU architecture for --target cuda (default sm_80)
   --emit-ptx DIR        --target cuda: write each kernel module's PTX to
                         DIR/NAME.ptx (before running, so it works without a GPU)
@@ -100,6 +104,7 @@ struct Options {
 enum Target {
     #[default]
     Cpu,
+    CpuReference,
     Cuda,
     CpuCudnn,
 }
@@ -107,10 +112,11 @@ enum Target {
 fn target(flag: &str, text: &str) -> Result<Target, String> {
     match text {
         "cpu" => Ok(Target::Cpu),
+        "cpu-reference" => Ok(Target::CpuReference),
         "cuda" => Ok(Target::Cuda),
         "cpu-cudnn" => Ok(Target::CpuCudnn),
         other => Err(format!(
-            "{flag} must be cpu, cpu-cudnn or cuda, not '{other}'"
+            "{flag} must be cpu, cpu-reference, cpu-cudnn or cuda, not '{other}'"
         )),
     }
 }
@@ -311,7 +317,11 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                 let compile_options = CompileOptions {
                     entry: options.entry.clone(),
                     opt_level,
-                    cudnn_on_cpu: target == Target::CpuCudnn,
+                    convs: match target {
+                        Target::CpuReference => Convs::Loops,
+                        Target::CpuCudnn => Convs::CudnnReference,
+                        _ => Convs::OneDnn,
+                    },
                     ..Default::default()
                 };
                 return Ok(Program::Cpu(CpuProgram::from_module(
@@ -406,7 +416,12 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
             runtime::cuda::reference::calls()
         );
     }
+    let uses_onednn = |target: Target| target == Target::Cpu;
+    if uses_onednn(options.target) || options.compare.is_some() && uses_onednn(other_target) {
+        print_onednn_stats("", &runtime::onednn::stats());
+    }
     if let Some(iterations) = options.iterations {
+        let before = runtime::onednn::stats();
         let timings = program.time(&inputs, iterations)?;
         match (&other, &options.compare) {
             (Some(other), Some(path)) => {
@@ -414,7 +429,13 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                 let other_timings = other.time(&inputs, iterations)?;
                 println!("{}: {other_timings}", path.display());
             }
-            _ => println!("{timings}"),
+            _ => {
+                println!("{timings}");
+                if uses_onednn(options.target) {
+                    let stats = runtime::onednn::stats();
+                    print_profile(&timings, &before, &stats, iterations + 1);
+                }
+            }
         }
     }
     if !passed && let Some(path) = &options.compare {
@@ -580,4 +601,43 @@ fn summary(tensor: &Tensor) -> String {
         tensor.spec(),
         sum / n as f64
     )
+}
+
+/// One line on how the CPU target's convolutions ran.
+fn print_onednn_stats(prefix: &str, stats: &runtime::onednn::Stats) {
+    if stats.calls + stats.reference_calls == 0 {
+        return;
+    }
+    let implementations: Vec<String> = stats
+        .implementations
+        .iter()
+        .map(|(name, calls)| format!("{name} x{calls}"))
+        .collect();
+    println!(
+        "{prefix}convolutions on oneDNN: {} ({} with x/y reordered; {}), on the CPU reference: {}",
+        stats.calls,
+        stats.reordered_calls,
+        implementations.join(", "),
+        stats.reference_calls,
+    );
+}
+
+/// Where a timed run's time went: oneDNN convolutions, the reorders
+/// around them, and everything else (compiled code), as means over the
+/// warm-up and timed runs (`runs` of them).
+fn print_profile(
+    timings: &Timings,
+    before: &runtime::onednn::Stats,
+    after: &runtime::onednn::Stats,
+    runs: usize,
+) {
+    let per_run = |d: std::time::Duration| d.as_secs_f64() * 1e3 / runs.max(1) as f64;
+    let conv = per_run(after.conv_time.saturating_sub(before.conv_time));
+    let reorder = per_run(after.reorder_time.saturating_sub(before.reorder_time));
+    let total = timings.runs.iter().map(|d| d.as_secs_f64()).sum::<f64>() * 1e3
+        / timings.runs.len().max(1) as f64;
+    println!(
+        "profile (mean ms per run): total {total:.3} = convolutions {conv:.3} + reorders {reorder:.3} + rest {:.3}",
+        (total - conv - reorder).max(0.0)
+    );
 }

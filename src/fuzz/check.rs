@@ -17,7 +17,7 @@
 use crate::passes::{self, ConvChannelsLastOptions};
 use crate::runtime::{
     self, RuntimeError, compare,
-    cpu::{CompileOptions, CpuProgram},
+    cpu::{CompileOptions, Convs, CpuProgram},
     cuda, diagnostics, lowering, random,
     tensor::{ElementType, Tensor},
 };
@@ -171,23 +171,24 @@ pub fn check_with(
         &edit(materialized.as_operation().to_string()),
     )?;
 
-    let original_program =
-        program(&context, &original, false).map_err(|e| fail(Stage::OriginalRun, e.to_string()))?;
+    let original_program = program(&context, &original, Convs::Loops)
+        .map_err(|e| fail(Stage::OriginalRun, e.to_string()))?;
     let inputs = random::random_inputs(seed, &original_program.signature().arguments);
     let reference = original_program
         .run(&inputs)
         .map_err(|e| fail(Stage::OriginalRun, e.to_string()))?;
-    let run = |module: &Module, cudnn_on_cpu: bool| -> Result<Vec<Tensor>, RuntimeError> {
-        program(&context, module, cudnn_on_cpu)?.run(&inputs)
+    let run = |module: &Module, convs: Convs| -> Result<Vec<Tensor>, RuntimeError> {
+        program(&context, module, convs)?.run(&inputs)
     };
 
-    let outputs = run(&materialized, false).map_err(|e| fail(Stage::RewriteRun, e.to_string()))?;
+    let outputs =
+        run(&materialized, Convs::Loops).map_err(|e| fail(Stage::RewriteRun, e.to_string()))?;
     same_outputs(&reference, &outputs, false).map_err(|m| fail(Stage::RewriteMismatch, m))?;
 
     let calls_before = cuda::reference::calls();
     for (module, what) in [(&original, "original"), (&materialized, "rewrite")] {
-        let outputs =
-            run(module, true).map_err(|e| fail(Stage::CudnnRun, format!("{what}: {e}")))?;
+        let outputs = run(module, Convs::CudnnReference)
+            .map_err(|e| fail(Stage::CudnnRun, format!("{what}: {e}")))?;
         same_outputs(&reference, &outputs, true)
             .map_err(|m| fail(Stage::CudnnMismatch, format!("{what}: {m}")))?;
     }
@@ -198,15 +199,15 @@ pub fn check_with(
 }
 
 /// `module` compiled for the CPU at opt-level 0 (compiling dominates a
-/// small graph's check), its convs as cuDNN calls with `cudnn_on_cpu`.
+/// small graph's check), its convs run as `convs` says.
 fn program<'c>(
     context: &'c Context,
     module: &Module<'c>,
-    cudnn_on_cpu: bool,
+    convs: Convs,
 ) -> Result<CpuProgram<'c>, RuntimeError> {
     let options = CompileOptions {
         opt_level: 0,
-        cudnn_on_cpu,
+        convs,
         ..Default::default()
     };
     CpuProgram::from_module(context, module, "graph", &options)

@@ -18,6 +18,7 @@ use super::{
     entry::{self, Signature},
     lowering,
     memref::{self, Descriptor},
+    onednn,
     tensor::Tensor,
 };
 use melior::{Context, ir::Module};
@@ -41,11 +42,41 @@ pub struct CompileOptions {
     pub opt_level: u32,
     /// Shared library providing external functions of the lowered code.
     pub runner_utils: PathBuf,
-    /// Lower like the CUDA target up to its cuDNN calls
-    /// ([`lowering::CUDNN_ON_CPU_PASSES`]) and run those calls with the
-    /// CPU reference of [`crate::runtime::cuda::reference`]: checks the
-    /// CUDA lowering's convolutions without a GPU.
-    pub cudnn_on_cpu: bool,
+    /// How convolutions run (default: as loops with everything else).
+    pub convs: Convs,
+}
+
+/// How the CPU target runs convolutions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Convs {
+    /// Lowered to loops with the rest of the program (`chlast-run --target
+    /// cpu-reference`): the plain reference.
+    #[default]
+    Loops,
+    /// As the CUDA target's cuDNN calls ([`lowering::CUDNN_ON_CPU_PASSES`])
+    /// run by the CPU reference of [`crate::runtime::cuda::reference`]
+    /// (`--target cpu-cudnn`): checks the CUDA lowering's convolutions
+    /// without a GPU.
+    CudnnReference,
+    /// As the same calls run by oneDNN ([`crate::runtime::onednn`],
+    /// `--target cpu`): the fast CPU backend.
+    OneDnn,
+}
+
+impl Convs {
+    /// Whether convolutions become `chlast_cudnn_conv` calls.
+    pub fn as_calls(self) -> bool {
+        self != Convs::Loops
+    }
+
+    /// The first error a conv call recorded since the last check.
+    fn take_error(self) -> Option<String> {
+        match self {
+            Convs::Loops => None,
+            Convs::CudnnReference => reference::take_error().map(|e| e.to_string()),
+            Convs::OneDnn => onednn::take_error(),
+        }
+    }
 }
 
 impl Default for CompileOptions {
@@ -54,7 +85,7 @@ impl Default for CompileOptions {
             entry: None,
             opt_level: 2,
             runner_utils: PathBuf::from(RUNNER_UTILS),
-            cudnn_on_cpu: false,
+            convs: Convs::Loops,
         }
     }
 }
@@ -64,7 +95,7 @@ pub struct CpuProgram<'c> {
     engine: Engine,
     entry: String,
     signature: Signature,
-    cudnn_on_cpu: bool,
+    convs: Convs,
     _context: PhantomData<&'c Context>,
 }
 
@@ -113,10 +144,13 @@ impl<'c> CpuProgram<'c> {
         let (entry, mut module, signature) =
             lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
         lowering::check_tensor_sizes(&module, &entry)?;
-        let (passes, symbols) = if options.cudnn_on_cpu {
-            (lowering::CUDNN_ON_CPU_PASSES, reference::symbols())
-        } else {
-            (lowering::CPU_PASSES, vec![])
+        let (passes, symbols) = match options.convs {
+            Convs::Loops => (lowering::CPU_PASSES, vec![]),
+            Convs::CudnnReference => (lowering::CUDNN_ON_CPU_PASSES, reference::symbols()),
+            Convs::OneDnn => {
+                onednn::available().map_err(RuntimeError::Library)?;
+                (lowering::CUDNN_ON_CPU_PASSES, onednn::symbols())
+            }
         };
         lowering::lower_to_llvm(context, &mut module, &entry, passes)?;
 
@@ -148,7 +182,7 @@ impl<'c> CpuProgram<'c> {
             engine,
             entry,
             signature,
-            cudnn_on_cpu: options.cudnn_on_cpu,
+            convs: options.convs,
             _context: PhantomData,
         };
         if !program.engine.has_packed(&program.symbol()) {
@@ -222,10 +256,13 @@ impl<'c> CpuProgram<'c> {
         // signature's shapes and element types (checked by `check_inputs`
         // and by construction for outputs).
         unsafe { memref::invoke_on_descriptors(&self.engine, &self.entry, &mut descriptors) }?;
-        match self.cudnn_on_cpu.then(reference::take_error).flatten() {
+        match self.convs.take_error() {
             Some(error) => Err(RuntimeError::Invoke {
                 function: self.entry.clone(),
-                message: format!("cuDNN call (CPU reference): {error}"),
+                message: match self.convs {
+                    Convs::OneDnn => format!("convolution (oneDNN): {error}"),
+                    _ => format!("cuDNN call (CPU reference): {error}"),
+                },
             }),
             None => Ok(()),
         }

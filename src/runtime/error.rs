@@ -8,6 +8,10 @@ pub enum RuntimeError {
     /// or cuDNN call failed.
     #[error("{0}")]
     Cuda(#[from] super::cuda::CudaError),
+    /// A library the target needs (oneDNN for `--target cpu`) cannot be
+    /// loaded; the message says how to get it.
+    #[error("{0}")]
+    Library(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

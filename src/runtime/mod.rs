@@ -28,6 +28,7 @@ mod error;
 pub mod lowering;
 pub mod memref;
 pub mod npy;
+pub mod onednn;
 pub mod random;
 pub mod tensor;
 

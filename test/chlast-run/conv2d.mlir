@@ -2,7 +2,9 @@
 
 // RUN: %chlast-run %s --seed 1 --iterations 3 | FileCheck %s
 // CHECK: result0: tensor<1x8x6x6xf32> min -{{[0-9]+\.[0-9]+}} max {{[0-9]+\.[0-9]+}} mean {{-?[0-9]+\.[0-9]+}}
+// CHECK-NEXT: convolutions on oneDNN: {{[0-9]+}} ({{[0-9]+}} with x/y reordered; {{.*}}), on the CPU reference: 0
 // CHECK-NEXT: min {{[0-9]+\.[0-9][0-9][0-9]}} ms, median {{[0-9]+\.[0-9][0-9][0-9]}} ms over 3 runs
+// CHECK-NEXT: profile (mean ms per run): total {{[0-9.]+}} = convolutions {{[0-9.]+}} + reorders {{[0-9.]+}} + rest {{[0-9.]+}}
 
 // --entry picks the function by name (with or without '@').
 // RUN: %chlast-run %s --entry conv --opt-level 0 | FileCheck %s --check-prefix=ENTRY

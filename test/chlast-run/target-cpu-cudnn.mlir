@@ -1,14 +1,27 @@
 // `--target cpu-cudnn` lowers like the CUDA target up to its cuDNN calls and
 // runs those calls with the CPU reference: here a conv whose bias, zero
 // padding and residual-add-then-ReLU all fold into one call, checked against
-// the plain CPU target on the same inputs.
-// RUN: %chlast-run %s --entry conv_bias_residual_relu --compare %s --compare-target cpu-cudnn --seed 3 | FileCheck %s
-// RUN: %chlast-run %s --entry conv_bias_residual_relu --target cpu-cudnn --compare %s --compare-target cpu | FileCheck %s
+// the plain CPU target (cpu-reference: everything as loops) on the same
+// inputs.
+// RUN: %chlast-run %s --entry conv_bias_residual_relu --target cpu-reference --compare %s --compare-target cpu-cudnn --seed 3 | FileCheck %s
+// RUN: %chlast-run %s --entry conv_bias_residual_relu --target cpu-cudnn --compare %s --compare-target cpu-reference | FileCheck %s
 // RUN: %chlast-opt %s --conv-channels-last -o %t.mlir
-// RUN: %chlast-run %s --entry conv_bias_residual_relu --compare %t.mlir --compare-target cpu-cudnn | FileCheck %s
+// RUN: %chlast-run %s --entry conv_bias_residual_relu --target cpu-reference --compare %t.mlir --compare-target cpu-cudnn | FileCheck %s
 // RUN: %chlast-opt %s --chlast-lower-to-cuda=stats=- -o /dev/null 2>&1 | FileCheck %s --check-prefix=STATS
-// RUN: %chlast-run %s --entry conv3d_relu_f32 --compare %s --compare-target cpu-cudnn | FileCheck %s --check-prefix=F32
-// RUN: %chlast-run %s --entry conv3d_relu_f16 --compare %s --compare-target cpu-cudnn --rtol 0.05 --atol 0.02 | FileCheck %s --check-prefix=F16
+// RUN: %chlast-run %s --entry conv3d_relu_f32 --target cpu-reference --compare %s --compare-target cpu-cudnn | FileCheck %s --check-prefix=F32
+// RUN: %chlast-run %s --entry conv3d_relu_f16 --target cpu-reference --compare %s --compare-target cpu-cudnn --rtol 0.05 --atol 0.02 | FileCheck %s --check-prefix=F16
+// The default CPU target runs the same calls on oneDNN (f16 on the
+// reference: oneDNN has no f16 convolutions on AVX2).
+// RUN: %chlast-run %s --entry conv_bias_residual_relu --target cpu --compare %s --compare-target cpu-reference --seed 3 | FileCheck %s --check-prefix=ONEDNN
+// RUN: %chlast-run %t.mlir --entry conv_bias_residual_relu --compare %s --compare-target cpu-reference --seed 4 | FileCheck %s --check-prefix=ONEDNN
+// RUN: %chlast-run %s --entry conv3d_relu_f32 --compare %s --compare-target cpu-reference | FileCheck %s --check-prefix=ONEDNN3D
+// RUN: %chlast-run %s --entry conv3d_relu_f16 --compare %s --compare-target cpu-reference --rtol 0.05 --atol 0.02 | FileCheck %s --check-prefix=ONEDNNF16
+// ONEDNN: result0: tensor<1x8x8x8xf32> {{.*}} 0/512 beyond tolerance {{.*}}: PASS
+// ONEDNN: convolutions on oneDNN: 1 ({{.*}}), on the CPU reference: 0
+// ONEDNN3D: result0: tensor<1x6x3x3x3xf32> {{.*}} 0/162 beyond tolerance {{.*}}: PASS
+// ONEDNN3D: convolutions on oneDNN: 1 ({{.*}}), on the CPU reference: 0
+// ONEDNNF16: result0: tensor<1x6x3x3x3xf16> {{.*}}: PASS
+// ONEDNNF16: convolutions on oneDNN: 0 ({{.*}}), on the CPU reference: 1
 // RUN: not %chlast-run %s --entry conv3d_relu_f32 --compare-target cpu 2>&1 | FileCheck %s --check-prefix=ALONE
 // RUN: not %chlast-run %s --entry conv3d_relu_f32 --compare %s --compare-target gpu 2>&1 | FileCheck %s --check-prefix=BAD
 
@@ -22,7 +35,7 @@
 // F32: result0: tensor<1x6x3x3x3xf32> {{.*}} 0/162 beyond tolerance {{.*}}: PASS
 // F16: result0: tensor<1x6x3x3x3xf16> {{.*}} 0/162 beyond tolerance {{.*}}: PASS
 // ALONE: chlast-run: --compare-target only applies to --compare
-// BAD: chlast-run: --compare-target must be cpu, cpu-cudnn or cuda, not 'gpu'
+// BAD: chlast-run: --compare-target must be cpu, cpu-reference, cpu-cudnn or cuda, not 'gpu'
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @conv_bias_residual_relu(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>, %b: tensor<8xf32>, %r: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %zero = arith.constant 0.0 : f32

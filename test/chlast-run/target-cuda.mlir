@@ -12,7 +12,7 @@
 // PTX: .target sm_90
 // PTX: .entry scale_kernel(
 // CPU: chlast-run: --chip and --emit-ptx only apply to --target cuda
-// TARGET: chlast-run: --target must be cpu, cpu-cudnn or cuda, not 'tpu'
+// TARGET: chlast-run: --target must be cpu, cpu-reference, cpu-cudnn or cuda, not 'tpu'
 // CHIP: chlast-lower-to-cuda: chip must be sm_70 ... sm_90, not 'sm_50'
 func.func @scale(%a: tensor<16xf32>) -> tensor<16xf32> {
   %r = arith.mulf %a, %a : tensor<16xf32>

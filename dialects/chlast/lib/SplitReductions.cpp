@@ -17,8 +17,10 @@
 //          ins(%x : tensor<1x8x16384xf32>) outs(%z : tensor<1x8x1xf32>) { addf }
 // After (P = 64):
 //   %e = tensor.expand_shape %x ... into tensor<1x8x256x64xf32>
-//   %p = linalg.generic {[parallel, parallel, reduction, parallel]}
+//   %p = linalg.generic {[parallel, parallel, parallel, reduction]}
 //          ins(%e) outs(%zeros : tensor<1x8x1x64xf32>) { addf }   // 512 threads x 256
+//   (upstream's split gives [parallel, parallel, reduction, parallel]; the
+//   loops are interchanged so that all parallel ones form the grid)
 //   %s = linalg.generic {[parallel, parallel, parallel, reduction]}
 //          ins(%p) outs(%z : tensor<1x8x1xf32>) { addf }           // 8 threads x 64
 //
@@ -163,6 +165,28 @@ int64_t serialOf(linalg::LinalgOp op) {
 ///   linalg.generic {[parallel, parallel, reduction]}
 ///     ins(%p) outs(tensor<1x8xf32>)                               // 8 x 4096
 /// (and the final op is split again on the next round).
+/// `op` with its loops interchanged so that every parallel loop comes before
+/// every reduction loop. The parallel loops nested inside a reduction loop
+/// would otherwise run serially in each thread: `convert-linalg-to-parallel-
+/// loops` emits the loops in iterator order and only the outermost
+/// `scf.parallel` becomes the grid.
+void parallelLoopsFirst(RewriterBase &rewriter, Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic)
+    return;
+  SmallVector<utils::IteratorType> iterators = generic.getIteratorTypesArray();
+  SmallVector<unsigned> order;
+  for (bool parallel : {true, false})
+    for (auto [i, iterator] : llvm::enumerate(iterators))
+      if ((iterator == utils::IteratorType::parallel) == parallel)
+        order.push_back(i);
+  if (llvm::is_sorted(order))
+    return;
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(generic);
+  (void)linalg::interchangeGenericOp(rewriter, generic, order);
+}
+
 LogicalResult promoteReductionDims(RewriterBase &rewriter,
                                    linalg::GenericOp op, int64_t maxSerial) {
   if (op.getNumDpsInits() != 1 || op->getNumResults() != 1)
@@ -219,6 +243,7 @@ LogicalResult promoteReductionDims(RewriterBase &rewriter,
                                            maps, iterators);
   IRMapping mapping;
   op.getRegion().cloneInto(&partial.getRegion(), mapping);
+  parallelLoopsFirst(rewriter, partial);
 
   int64_t rank = initType.getRank(), extra = promoted.size();
   AffineMap all = AffineMap::getMultiDimIdentityMap(rank + extra, context);
@@ -274,10 +299,14 @@ struct SplitReductionsPass
         rewriter.setInsertionPoint(op);
         // A failure (a combiner without a neutral element, say) leaves the
         // op as it is.
-        changed |= succeeded(linalg::splitReduction(
+        FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
             rewriter, op, [&](linalg::LinalgOp op) {
               return splitFor(op, maxSerial);
-            }));
+            });
+        if (succeeded(split)) {
+          parallelLoopsFirst(rewriter, split->splitLinalgOp);
+          changed = true;
+        }
       }
       if (!changed)
         break;

@@ -3,7 +3,7 @@
 //! folded padding, bias, accumulation, ReLU/residual epilogues, buffer
 //! reuse) can be checked numerically on machines without a GPU.
 //!
-//! [`crate::runtime::cpu::CompileOptions::cudnn_on_cpu`] lowers a program
+//! [`crate::runtime::cpu::Convs::CudnnReference`] lowers a program
 //! with the CUDA pipeline's passes up to `chlast-convs-to-cudnn` and then
 //! for the CPU, and binds the `chlast_cudnn_conv` symbol to
 //! [`symbols`]'s entry point here (`chlast-run --target cpu-cudnn`).

@@ -15,17 +15,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
-venv="${CHLAST_TORCH_VENV:-/opt/chlast-torch}"
-pins=(torch==2.8.0 torchvision==0.23.0 diffusers==0.35.1 onnx==1.19.0 numpy==2.2.6)
-
-stamp="$venv/.chlast-torch-pins"
-want="${pins[*]}"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "make-corpus: installing ${pins[*]} into $venv (several GB, once)" >&2
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
-  echo "$want" >"$stamp"
-fi
+python=$("$here/torch-venv.sh")
 
 "$here/import-onnx.sh" --install
-exec "$venv/bin/python" "$root/models/real/generate.py" "$@"
+exec "$python" "$root/models/real/generate.py" "$@"

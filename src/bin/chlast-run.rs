@@ -7,7 +7,7 @@
 //!            [--save-outputs DIR] [--iterations K]
 //!            [--compare OTHER.mlir [--compare-target T] [--rtol R] [--atol A]]
 //!            [--expect A.npy,B.npy [--rtol R] [--atol A]]
-//!            [--opt-level L]
+//!            [--opt-level L] [--threads N]
 //! ```
 //!
 //! On the CPU the file is lowered like CUDA up to the cuDNN calls, which
@@ -75,6 +75,8 @@ options:
   --rtol R, --atol A    tolerance of --compare and --expect: |a - b| <= atol +
                         rtol * |ref| (default for f32: rtol 1e-4, atol 1e-5)
   --opt-level L         LLVM optimization level of the JIT, 0-3 (default 2)
+  --threads N           --target cpu: threads of oneDNN's convolutions (default:
+                        OMP_NUM_THREADS, else all cores)
   -h, --help            print this help
   --version             print the version
 ";
@@ -93,6 +95,7 @@ struct Options {
     rtol: Option<f64>,
     atol: Option<f64>,
     opt_level: Option<u32>,
+    threads: Option<usize>,
     target: Target,
     compare_target: Option<Target>,
     chip: Option<String>,
@@ -210,6 +213,13 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--passes" => options.passes = Some(value(flag)?),
             "--rtol" => options.rtol = Some(tolerance(flag, &value(flag)?)?),
             "--atol" => options.atol = Some(tolerance(flag, &value(flag)?)?),
+            "--threads" => {
+                let n: usize = number(flag, &value(flag)?)?;
+                if n == 0 {
+                    return Err("--threads must be at least 1".into());
+                }
+                options.threads = Some(n);
+            }
             "--opt-level" | "-O" => {
                 let level: u32 = number(flag, &value(flag)?)?;
                 if level > 3 {
@@ -231,6 +241,10 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     let uses_cuda = options.target == Target::Cuda || options.compare_target == Some(Target::Cuda);
     if !uses_cuda && (options.chip.is_some() || options.emit_ptx.is_some()) {
         return Err("--chip and --emit-ptx only apply to --target cuda".into());
+    }
+    let uses_onednn = options.target == Target::Cpu || options.compare_target == Some(Target::Cpu);
+    if options.threads.is_some() && !uses_onednn {
+        return Err("--threads only applies to --target cpu (oneDNN's threads)".into());
     }
     if options.compare.is_none() && options.compare_target.is_some() {
         return Err("--compare-target only applies to --compare".into());
@@ -302,6 +316,9 @@ impl Program<'_> {
 
 /// Runs the command; `Ok(false)` when a comparison fails.
 fn run(options: &Options) -> Result<bool, RuntimeError> {
+    if let Some(threads) = options.threads {
+        runtime::onednn::set_threads(threads).map_err(RuntimeError::Library)?;
+    }
     let context = runtime::create_context();
     let opt_level = options
         .opt_level
@@ -344,7 +361,9 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                 lowered, opt_level,
             )?)))
         };
+    let compile_start = std::time::Instant::now();
     let program = compile(&options.file, options.target, options.passes.as_deref())?;
+    let compile_time = compile_start.elapsed();
     let other_target = options.compare_target.unwrap_or(options.target);
     let other = options
         .compare
@@ -435,6 +454,10 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                     let stats = runtime::onednn::stats();
                     print_profile(&timings, &before, &stats, iterations + 1);
                 }
+                println!(
+                    "compile: {:.3} s (passes, lowering, LLVM at -O{opt_level})",
+                    compile_time.as_secs_f64()
+                );
             }
         }
     }

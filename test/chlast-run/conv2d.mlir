@@ -11,6 +11,13 @@
 // RUN: %chlast-run %s --entry=@conv | FileCheck %s --check-prefix=ENTRY
 // ENTRY: result0: tensor<1x8x6x6xf32>
 
+// --threads sets oneDNN's threads (the cpu target only).
+// RUN: %chlast-run %s --threads 1 | FileCheck %s --check-prefix=ENTRY
+// RUN: not %chlast-run %s --threads 0 2>&1 | FileCheck %s --check-prefix=THREADS-ZERO
+// RUN: not %chlast-run %s --threads 2 --target cpu-reference 2>&1 | FileCheck %s --check-prefix=THREADS-TARGET
+// THREADS-ZERO: chlast-run: --threads must be at least 1
+// THREADS-TARGET: chlast-run: --threads only applies to --target cpu
+
 // Known answer: all-ones input, filter 0 all ones and filter 1 all twos.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %chlast-run %S/Inputs/ones.mlir --save-outputs %t

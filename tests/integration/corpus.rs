@@ -1,9 +1,11 @@
 //! The corpus of real networks (`models/real/`: public PyTorch model code,
 //! random weights, exported to ONNX and imported by `scripts/import-onnx.sh`)
 //! against PyTorch's own outputs: each model runs three ways on the CPU, as
-//! imported, after `--conv-channels-last` (materialized by `chlast-run`),
-//! and through the cuDNN-call lowering of the channels-last program
-//! (`--target cpu-cudnn`), each compared with `NAME.torch.npy` by
+//! imported and after `--conv-channels-last` (materialized by `chlast-run`)
+//! on the default CPU target (convolutions on oneDNN), and through the
+//! cuDNN-call lowering of the channels-last program with the scalar
+//! reference convolutions (`--target cpu-cudnn`), each compared with
+//! `NAME.torch.npy` by
 //! `chlast-run --expect` (f32: rtol 1e-4, atol 1e-5 times the output's
 //! largest magnitude).
 

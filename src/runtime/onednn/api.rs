@@ -199,6 +199,24 @@ fn version(library: &libloading::Library) -> Result<String, String> {
     }
 }
 
+impl Api {
+    /// `omp_set_num_threads(threads)` of the OpenMP runtime oneDNN links
+    /// (found through the library's dependencies).
+    pub fn set_omp_threads(&self, threads: usize) -> Result<(), String> {
+        let threads = i32::try_from(threads).map_err(|_| format!("{threads} threads"))?;
+        // SAFETY: omp_set_num_threads(int) from the OpenMP runtime oneDNN
+        // was built against (libgomp for Debian's package).
+        unsafe {
+            let set: libloading::Symbol<unsafe extern "C" fn(c_int)> = self
+                ._library
+                .get(b"omp_set_num_threads\0")
+                .map_err(|e| format!("oneDNN's OpenMP runtime has no omp_set_num_threads: {e}"))?;
+            set(threads);
+        }
+        Ok(())
+    }
+}
+
 /// The version of the oneDNN this process uses, if it can be loaded.
 pub fn loaded_version() -> Option<String> {
     api().ok().and_then(|api| version(&api._library).ok())

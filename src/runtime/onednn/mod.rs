@@ -28,7 +28,8 @@
 //! them apart. (Convolutions over zero-size tensors never become calls.)
 //!
 //! oneDNN is loaded at run time ([`api`]); its OpenMP runtime sizes its
-//! thread pool from `OMP_NUM_THREADS` (all cores by default).
+//! thread pool from `OMP_NUM_THREADS` (all cores by default) or
+//! [`set_threads`].
 
 pub mod api;
 
@@ -169,6 +170,13 @@ pub fn stats() -> Stats {
 /// (the C entry point cannot return it).
 pub fn take_error() -> Option<String> {
     with_state(|state| state.first_error.take())
+}
+
+/// Sets the number of threads oneDNN's primitives use (its OpenMP
+/// runtime's `omp_set_num_threads`), for this process.
+pub fn set_threads(threads: usize) -> Result<(), String> {
+    let api = api::api()?;
+    api.set_omp_threads(threads)
 }
 
 /// Whether oneDNN can be loaded, or why not.

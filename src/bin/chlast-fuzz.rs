@@ -22,8 +22,8 @@ usage: chlast-fuzz [--seed S] [--count N | --minutes M] [--save DIR] [--no-shrin
 Generates random conv networks from consecutive seeds (S, S+1, ...) and
 checks conv-channels-last on each: the output verifies, is idempotent,
 materializes, and computes what the original computes on the CPU and with
-the CUDA lowering's convolutions run by the CPU reference (cpu-cudnn).
-Failures are shrunk to small reproducers. Exit status 1 when any failed.
+the CUDA lowering's convolutions run by the CPU reference (cpu-cudnn) and
+by oneDNN (cpu). Failures are shrunk to small reproducers. Exit status 1 when any failed.
 
   --seed S         first seed (default 0)
   --count N        graphs to check (default 100)
@@ -128,6 +128,10 @@ fn run(o: &Options) -> i32 {
         print!("{}", fuzz::graph::generate(seed).to_mlir());
         return 0;
     }
+    // One oneDNN thread: the graphs are small, and campaigns run one
+    // process per core (more threads only spin against each other). Without
+    // oneDNN the oneDNN stage reports why.
+    let _ = chlast::runtime::onednn::set_threads(1);
     if let Some(path) = &o.check {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -139,10 +143,11 @@ fn run(o: &Options) -> i32 {
         return match fuzz::check::check(&text, &fuzz::options_for(o.seed), o.seed) {
             Ok(passed) => {
                 println!(
-                    "{}: passed ({} conversions, {} cuDNN calls)",
+                    "{}: passed ({} conversions, {} cuDNN calls, {} oneDNN calls)",
                     path.display(),
                     passed.conversions,
-                    passed.cudnn_calls
+                    passed.cudnn_calls,
+                    passed.onednn_calls
                 );
                 0
             }
@@ -163,7 +168,8 @@ fn run(o: &Options) -> i32 {
     let count = o
         .count
         .unwrap_or(if deadline.is_some() { u64::MAX } else { 100 });
-    let (mut graphs, mut convs, mut conversions, mut calls) = (0u64, 0usize, 0usize, 0usize);
+    let (mut graphs, mut convs, mut conversions, mut calls, mut onednn_calls) =
+        (0u64, 0usize, 0usize, 0usize, 0usize);
     let mut failures = Vec::new();
     let mut seed = o.seed;
     while graphs < count && deadline.is_none_or(|d| start.elapsed() < d) {
@@ -175,6 +181,7 @@ fn run(o: &Options) -> i32 {
             Ok(passed) => {
                 conversions += passed.conversions;
                 calls += passed.cudnn_calls;
+                onednn_calls += passed.onednn_calls;
             }
             Err((failure, text)) => {
                 println!(
@@ -197,7 +204,7 @@ fn run(o: &Options) -> i32 {
     }
     println!(
         "chlast-fuzz: {graphs} graphs (seeds {}..{}), {convs} convs, {conversions} conversions, \
-         {calls} cuDNN calls on the CPU reference, {} failures, {:.1} s",
+         {calls} cuDNN calls on the CPU reference, {onednn_calls} on oneDNN, {} failures, {:.1} s",
         o.seed,
         seed,
         failures.len(),

@@ -10,7 +10,8 @@
 //!    seeded inputs, within the element type's tolerance scaled to the
 //!    largest reference value;
 //! 6. so do the CUDA lowering's convolutions of the original and of the
-//!    rewrite (`cpu-cudnn`: the cuDNN calls run by the CPU reference).
+//!    rewrite (`cpu-cudnn`: the cuDNN calls run by the CPU reference);
+//! 7. and the same calls run by oneDNN (`cpu`, the default CPU target).
 //!
 //! The first failing step is reported as a [`Failure`] with its [`Stage`].
 
@@ -18,7 +19,7 @@ use crate::passes::{self, ConvChannelsLastOptions};
 use crate::runtime::{
     self, RuntimeError, compare,
     cpu::{CompileOptions, Convs, CpuProgram},
-    cuda, diagnostics, lowering, random,
+    cuda, diagnostics, lowering, onednn, random,
     tensor::{ElementType, Tensor},
 };
 use melior::{
@@ -50,6 +51,11 @@ pub enum Stage {
     CudnnRun,
     /// A `cpu-cudnn` program computes something else.
     CudnnMismatch,
+    /// A program with its convolutions on oneDNN (`--target cpu`) cannot
+    /// be compiled or run.
+    OneDnnRun,
+    /// A program on oneDNN computes something else.
+    OneDnnMismatch,
 }
 
 impl Stage {
@@ -66,6 +72,8 @@ impl Stage {
             Stage::RewriteMismatch => "rewrite-mismatch",
             Stage::CudnnRun => "cudnn-run",
             Stage::CudnnMismatch => "cudnn-mismatch",
+            Stage::OneDnnRun => "onednn-run",
+            Stage::OneDnnMismatch => "onednn-mismatch",
         }
     }
 }
@@ -92,6 +100,9 @@ pub struct Passed {
     pub conversions: usize,
     /// Convolutions run as cuDNN calls by the CPU reference.
     pub cudnn_calls: usize,
+    /// Convolutions run by oneDNN (f32 ones: f16 calls go to the
+    /// reference).
+    pub onednn_calls: usize,
 }
 
 fn fail(stage: Stage, message: impl Into<String>) -> Failure {
@@ -192,9 +203,21 @@ pub fn check_with(
         same_outputs(&reference, &outputs, true)
             .map_err(|m| fail(Stage::CudnnMismatch, format!("{what}: {m}")))?;
     }
+    let cudnn_calls = cuda::reference::calls() - calls_before;
+
+    // The same calls on oneDNN (the default CPU target): every layout the
+    // pass produces, strided views into concats, groups, epilogues.
+    let onednn_before = onednn::stats().calls;
+    for (module, what) in [(&original, "original"), (&materialized, "rewrite")] {
+        let outputs = run(module, Convs::OneDnn)
+            .map_err(|e| fail(Stage::OneDnnRun, format!("{what}: {e}")))?;
+        same_outputs(&reference, &outputs, true)
+            .map_err(|m| fail(Stage::OneDnnMismatch, format!("{what}: {m}")))?;
+    }
     Ok(Passed {
         conversions,
-        cudnn_calls: cuda::reference::calls() - calls_before,
+        cudnn_calls,
+        onednn_calls: onednn::stats().calls.saturating_sub(onednn_before),
     })
 }
 
@@ -298,6 +321,8 @@ func.func @f(%x: tensor<1x3x6x6xf32>) -> tensor<1x4x4x4xf32> {
         // The image's and the result's; the constant filter is folded.
         assert_eq!(passed.conversions, 2);
         assert_eq!(passed.cudnn_calls, 2, "the original's and the rewrite's");
+        // (Other tests run oneDNN convolutions in this process too.)
+        assert!(passed.onednn_calls >= 2, "{passed:?}");
     }
 
     #[test]

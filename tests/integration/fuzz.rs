@@ -2,7 +2,7 @@
 //! `chlast::fuzz`): 240 random conv networks, each checked for a verifying,
 //! idempotent, materializable rewrite that computes what the original
 //! computes on the CPU and through the CUDA lowering's cuDNN calls (run by
-//! the CPU reference). Two processes, one per core.
+//! the CPU reference) and by oneDNN. Two processes, one per core.
 
 use std::process::Command;
 
@@ -19,7 +19,7 @@ fn fuzz_batch_finds_no_failures() {
                 .expect("chlast-fuzz starts")
         })
         .collect();
-    let (mut graphs, mut calls) = (0, 0);
+    let (mut graphs, mut calls, mut onednn_calls) = (0, 0, 0);
     for child in batches {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -40,8 +40,16 @@ fn fuzz_batch_finds_no_failures() {
         };
         graphs += number_before("graphs");
         calls += number_before("cuDNN");
+        // "..., N on oneDNN, ...": the number two words before.
+        let words: Vec<&str> = summary.split_whitespace().collect();
+        let at = words.iter().position(|w| w.starts_with("oneDNN")).unwrap();
+        onednn_calls += words[at - 2].parse::<usize>().unwrap();
         assert_eq!(number_before("failures"), 0);
     }
     assert_eq!(graphs, 240);
     assert!(calls >= 400, "only {calls} cuDNN calls checked");
+    assert!(
+        onednn_calls >= 300,
+        "only {onednn_calls} oneDNN calls checked"
+    );
 }

@@ -143,6 +143,41 @@ struct Prepared {
 // SAFETY: the handles are only used under `STATE`'s lock.
 unsafe impl Send for Prepared {}
 
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        let Ok(api) = api::api() else { return };
+        let memories = [Some(&self.x_user), Some(&self.y_user), Some(&self.w_conv)]
+            .into_iter()
+            .chain([self.z_user.as_ref(), self.bias.as_ref()])
+            .chain([
+                self.x_conv.as_ref().map(|(m, _)| m),
+                self.y_conv.as_ref().map(|(m, _, _)| m),
+            ])
+            .flatten();
+        let reorders = [self.w_reorder.as_ref(), self.z_to_y.as_ref()]
+            .into_iter()
+            .chain(self.x_conv.as_ref().map(|(_, r)| Some(r)))
+            .chain(self.y_conv.iter().flat_map(|(_, a, b)| [Some(a), Some(b)]))
+            .flatten();
+        // SAFETY: each handle was created for this entry and is destroyed
+        // once, after its last use.
+        unsafe {
+            for memory in memories {
+                (api.memory_destroy)(memory.object);
+            }
+            for reorder in reorders {
+                (api.primitive_destroy)(reorder.primitive);
+            }
+            (api.primitive_destroy)(self.primitive);
+        }
+    }
+}
+
+/// Distinct specs kept at once; past this the cache starts afresh (a
+/// process running many programs, like the fuzzer, would otherwise grow
+/// without bound).
+const CACHE_CAPACITY: usize = 1024;
+
 #[derive(Default)]
 struct State {
     prepared: HashMap<ConvSpec, Prepared>,
@@ -252,6 +287,9 @@ pub unsafe fn forward(spec: &ConvSpec, operands: &ConvOperands) -> Result<Route,
     let (api, device) = device()?;
     with_state(|state| {
         if !state.prepared.contains_key(spec) {
+            if state.prepared.len() >= CACHE_CAPACITY {
+                state.prepared.clear();
+            }
             let prepared = prepare(api, device, spec)?;
             state.stats.primitives += 1;
             state.prepared.insert(spec.clone(), prepared);

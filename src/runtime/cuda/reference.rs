@@ -21,7 +21,7 @@
 
 use super::{
     CudaError,
-    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, words_at},
+    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, decode_call},
 };
 use crate::runtime::tensor::{f16_to_f32, f32_to_f16};
 use std::{
@@ -220,8 +220,7 @@ unsafe extern "C" fn chlast_cudnn_conv_on_cpu(
 ) {
     let run = || -> Result<(), CudaError> {
         // SAFETY: the compiled code passes the address of its constant spec.
-        let spec = ConvSpec::decode(unsafe { words_at(spec) }?)?;
-        let operands = ConvOperands::new(&spec, x, w, y, bias, z)?;
+        let (spec, operands) = unsafe { decode_call(spec, x, w, y, bias, z) }?;
         CALLS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: the compiled code passes buffers of the spec's shapes.
         unsafe { forward(&spec, &operands) }

@@ -445,6 +445,27 @@ pub unsafe fn words_at<'a>(spec: *const i64) -> Result<&'a [i64], CudaError> {
     Ok(unsafe { std::slice::from_raw_parts(spec, SPEC_LEN) })
 }
 
+/// The spec and operands of a `chlast_cudnn_conv(spec, x, w, y, bias, z)`
+/// call made by compiled code (aligned base pointers, 0 for no bias or
+/// residual), checked against each other.
+///
+/// # Safety
+///
+/// As [`words_at`].
+pub unsafe fn decode_call(
+    spec: *const i64,
+    x: u64,
+    w: u64,
+    y: u64,
+    bias: u64,
+    z: u64,
+) -> Result<(ConvSpec, ConvOperands), CudaError> {
+    // SAFETY: the caller's.
+    let spec = ConvSpec::decode(unsafe { words_at(spec) }?)?;
+    let operands = ConvOperands::new(&spec, x, w, y, bias, z)?;
+    Ok((spec, operands))
+}
+
 /// The tensors of one `chlast_cudnn_conv` call, each address at its
 /// tensor's first element (the spec's element offsets applied; the
 /// residual z has y's offset). Built only by [`ConvOperands::new`], so the

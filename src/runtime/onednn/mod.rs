@@ -35,7 +35,7 @@ pub mod api;
 
 use crate::runtime::cuda::{
     reference,
-    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, words_at},
+    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, decode_call},
 };
 use api::{Api, ConvDesc, Dims, ExecArg, Handle, MAX_NDIMS, MemoryDesc, check};
 use std::{
@@ -240,9 +240,8 @@ unsafe extern "C" fn chlast_cudnn_conv_on_onednn(
 ) {
     let run = || -> Result<(), String> {
         // SAFETY: the compiled code passes the address of its constant spec.
-        let spec = ConvSpec::decode(unsafe { words_at(spec) }.map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        let operands = ConvOperands::new(&spec, x, w, y, bias, z).map_err(|e| e.to_string())?;
+        let (spec, operands) =
+            unsafe { decode_call(spec, x, w, y, bias, z) }.map_err(|e| e.to_string())?;
         // SAFETY: the compiled code passes buffers of the spec's shapes.
         unsafe { forward(&spec, &operands) }.map(drop)
     };

@@ -14,8 +14,10 @@ again) or exits 1 with an error located at `file:line:col`. It fails on a
 signal (a crash or abort), another exit status, a Rust panic or LLVM stack
 dump, an unlocated error, or a run past the time limit (a hang). A failure
 that Debian's stock mlir-opt shows on the same input too (it crashes, or its
-output does not parse again) is an upstream MLIR bug: counted and saved
-apart, not as chlast's. Failing inputs are saved with chlast-opt's stderr
+output does not parse again, or valgrind finds its parser using freed
+memory on it), or that chlast-opt shows while only parsing and verifying with
+no chlast code on the stack, is an upstream MLIR bug: counted and saved apart,
+not as chlast's. Failing inputs are saved with chlast-opt's stderr
 under --out, and the exit status is 1 when chlast itself failed.
 
     scripts/fuzz-text.py --chlast-opt target/debug/chlast-opt --seed 1 --count 200
@@ -132,17 +134,42 @@ def check(chlast_opt, path, out_path, timeout):
 MLIR_OPT = "/usr/lib/llvm-22/bin/mlir-opt"
 
 
-def upstream_fails(path, work, timeout):
-    """Whether stock mlir-opt crashes on `path`, or prints it in a form that
-    does not parse again."""
+VALGRIND = "/usr/bin/valgrind"
+# Frames of chlast's own code in a stack dump (the C++ dialect and passes,
+# the Rust crate); the binary's name and its main wrapper (chlastOptMain,
+# which calls upstream's MlirOptMain) do not count.
+CHLAST_FRAME = re.compile(r"mlir::chlast::|\bchlast::|Chlast[A-Z]")
+
+
+def upstream_fails(chlast_opt, path, work, timeout, why):
+    """Whether the failure is upstream MLIR's: stock mlir-opt crashes on
+    `path` or prints it in a form that does not parse again; or, for a
+    crash, stock mlir-opt's parser writes or reads freed memory on it
+    (valgrind: a use-after-free that crashes only with some heap layouts);
+    or chlast-opt crashes on it with no pass at all (parsing and verifying
+    only, as for upstream ops in a file that also uses the chlast dialect,
+    which stock mlir-opt cannot parse) with no chlast frame in the stack."""
     printed = os.path.join(work, "upstream.mlir")
     code, err = run(MLIR_OPT, [path, "-o", printed], timeout)
     if code is None or code < 0 or "Stack dump" in err:
         return True
     if code == 0:
         again, _ = run(MLIR_OPT, [printed, "-o", os.devnull], timeout)
-        return again != 0
-    return False
+        if again != 0:
+            return True
+    if not why.startswith(("crash", "killed")):
+        return False
+    if os.access(VALGRIND, os.X_OK):
+        try:
+            p = subprocess.run([VALGRIND, "-q", "--error-exitcode=97", MLIR_OPT, path, "-o", os.devnull],
+                               capture_output=True, text=True, errors="replace", timeout=20 * timeout)
+            if p.returncode == 97 and re.search(r"Invalid (read|write)", p.stderr) and "libMLIR" in p.stderr:
+                return True
+        except subprocess.TimeoutExpired:
+            pass
+    code, err = run(chlast_opt, [path, "-o", os.devnull], timeout)
+    crashed = code is None or code < 0 or "Stack dump" in err or "PLEASE submit a bug report" in err
+    return crashed and "Stack dump" in err and not CHLAST_FRAME.search(err)
 
 
 def main():
@@ -178,7 +205,7 @@ def main():
             if why is None:
                 outcomes["ok" if os.path.exists(out_path) and os.path.getsize(out_path) else "located error"] += 1
                 continue
-            if os.access(MLIR_OPT, os.X_OK) and upstream_fails(path, work, args.timeout):
+            if os.access(MLIR_OPT, os.X_OK) and upstream_fails(args.chlast_opt, path, work, args.timeout, why):
                 upstream.append((name, why))
                 print(f"upstream {tried}: {name}: {why} (stock mlir-opt fails too)", flush=True)
                 kind = "upstream"

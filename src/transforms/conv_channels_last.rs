@@ -1429,6 +1429,18 @@ fn index_sources(value: MlirValue, loops: &mut Vec<usize>, depth: usize) -> Opti
 /// saves (cuDNN's hidden conversions of image and result, plus one byte so
 /// that ties favour channels-last).
 fn conv_layouts(op: MlirOperation) -> Result<(Vec<Layout>, u64, bool), String> {
+    // A conv with a stride or dilation below 1 (or beyond 32 bits) has no
+    // meaning to lay out, and its generic form would carry index constants
+    // that do not even print in a parsable form (-2^63).
+    for name in ["strides", "dilations"] {
+        if ir::int_elements(op, name).is_some_and(|values| {
+            values
+                .iter()
+                .any(|&v| !(1..=i64::from(i32::MAX)).contains(&v))
+        }) {
+            return Err(format!("{name} outside 1..2^31 (the conv is malformed)"));
+        }
+    }
     let maps = ir::indexing_maps(op).ok_or("not a LinalgOp")?;
     let operands = ir::operands(op);
     if maps.len() != 3 || operands.len() != 3 || ir::linalg_num_inputs(op) != 2 {

@@ -221,6 +221,26 @@ pub fn attribute(op: MlirOperation, name: &str) -> Option<MlirAttribute> {
     (!attr.ptr.is_null()).then_some(attr)
 }
 
+/// The values of an integer elements attribute named `name` on `op` (a
+/// conv's `strides`, `dilations`), or `None` when there is none or it is not
+/// integer elements.
+pub fn int_elements(op: MlirOperation, name: &str) -> Option<Vec<i64>> {
+    let attr = attribute(op, name)?;
+    // SAFETY: queries on a live attribute; values are read only from a
+    // dense integer elements attribute, within its element count.
+    unsafe {
+        if !mlirAttributeIsADenseIntElements(attr) {
+            return None;
+        }
+        let count = mlirElementsAttrGetNumElements(attr).max(0) as isize;
+        Some(
+            (0..count)
+                .map(|i| mlirDenseElementsAttrGetInt64Value(attr, i))
+                .collect(),
+        )
+    }
+}
+
 /// A statically shaped ranked tensor type, as the layout algebra needs it.
 #[derive(Debug, Clone)]
 pub struct TensorInfo {

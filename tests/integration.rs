@@ -21,6 +21,18 @@ mod fuzz;
 
 use std::{path::PathBuf, process::Command};
 
+/// The `.mlir` files directly in `dir`, sorted.
+fn mlir_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mlir"))
+        .collect();
+    files.sort();
+    files
+}
+
 fn lit_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("LIT") {
         return Some(PathBuf::from(path));

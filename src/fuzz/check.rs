@@ -196,28 +196,34 @@ pub fn check_with(
         run(&materialized, Convs::Loops).map_err(|e| fail(Stage::RewriteRun, e.to_string()))?;
     same_outputs(&reference, &outputs, false).map_err(|m| fail(Stage::RewriteMismatch, m))?;
 
-    let calls_before = cuda::reference::calls();
-    for (module, what) in [(&original, "original"), (&materialized, "rewrite")] {
-        let outputs = run(module, Convs::CudnnReference)
-            .map_err(|e| fail(Stage::CudnnRun, format!("{what}: {e}")))?;
-        same_outputs(&reference, &outputs, true)
-            .map_err(|m| fail(Stage::CudnnMismatch, format!("{what}: {m}")))?;
-    }
-    let cudnn_calls = cuda::reference::calls() - calls_before;
-
-    // The same calls on oneDNN (the default CPU target): every layout the
-    // pass produces, strided views into concats, groups, epilogues.
-    let onednn_before = onednn::stats().calls;
-    for (module, what) in [(&original, "original"), (&materialized, "rewrite")] {
-        let outputs = run(module, Convs::OneDnn)
-            .map_err(|e| fail(Stage::OneDnnRun, format!("{what}: {e}")))?;
-        same_outputs(&reference, &outputs, true)
-            .map_err(|m| fail(Stage::OneDnnMismatch, format!("{what}: {m}")))?;
+    // The convs as calls: cuDNN's (run by the CPU reference) and the same
+    // calls on oneDNN (the default CPU target: every layout the pass
+    // produces, strided views into concats, groups, epilogues).
+    let calls = |convs: Convs| match convs {
+        Convs::OneDnn => onednn::stats().calls,
+        _ => cuda::reference::calls(),
+    };
+    let mut made = [0; 2];
+    for (i, (convs, run_stage, mismatch_stage)) in [
+        (Convs::CudnnReference, Stage::CudnnRun, Stage::CudnnMismatch),
+        (Convs::OneDnn, Stage::OneDnnRun, Stage::OneDnnMismatch),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let before = calls(convs);
+        for (module, what) in [(&original, "original"), (&materialized, "rewrite")] {
+            let outputs =
+                run(module, convs).map_err(|e| fail(run_stage, format!("{what}: {e}")))?;
+            same_outputs(&reference, &outputs, true)
+                .map_err(|m| fail(mismatch_stage, format!("{what}: {m}")))?;
+        }
+        made[i] = calls(convs).saturating_sub(before);
     }
     Ok(Passed {
         conversions,
-        cudnn_calls,
-        onednn_calls: onednn::stats().calls.saturating_sub(onednn_before),
+        cudnn_calls: made[0],
+        onednn_calls: made[1],
     })
 }
 

@@ -314,14 +314,7 @@ fn no_kernel_loops_more_than_4096_times_per_thread() {
         "examples/models/large",
         "examples/imported",
     ] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "mlir"))
-            .collect();
-        files.sort();
-        models.extend(files);
+        models.extend(crate::mlir_files(&root.join(dir)));
     }
     let scratch = std::env::temp_dir().join(format!("chlast-serial-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();

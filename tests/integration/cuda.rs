@@ -28,13 +28,7 @@ use std::{
 /// The example models, the small example and the shared fixture.
 fn models() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("examples/models"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mlir"))
-        .collect();
-    files.sort();
+    let mut files = crate::mlir_files(&root.join("examples/models"));
     files.push(root.join("examples/vae_resblock3d.mlir"));
     files.push(root.join("examples/imported/vae_decoder_block2d.torch-mlir.mlir"));
     files

@@ -21,7 +21,7 @@
 
 use super::{
     CudaError,
-    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, decode_call},
+    spec::{ConvOperands, ConvSpec, ElementType, decode_call},
 };
 use crate::runtime::tensor::{f16_to_f32, f32_to_f16};
 use std::{
@@ -113,23 +113,8 @@ pub unsafe fn forward(spec: &ConvSpec, operands: &ConvOperands) -> Result<(), Cu
     let (k_per_group, c_per_group) = (w_dims[0] / groups, w_dims[1]);
     let filter_spatial = &w_dims[2..];
     let filter_volume: usize = filter_spatial.iter().product();
-    // Packed filter strides of K, C and each spatial dim.
-    let (w_k, w_c, w_spatial): (usize, usize, Vec<usize>) = match spec.filter_format {
-        FilterFormat::Kcrs => (
-            c_per_group * filter_volume,
-            filter_volume,
-            (0..rank)
-                .map(|d| filter_spatial[d + 1..].iter().product())
-                .collect(),
-        ),
-        FilterFormat::Krsc => (
-            c_per_group * filter_volume,
-            1,
-            (0..rank)
-                .map(|d| c_per_group * filter_spatial[d + 1..].iter().product::<usize>())
-                .collect(),
-        ),
-    };
+    let (w_k, w_c, w_spatial) = spec.filter_strides();
+    let (w_k, w_c, w_spatial) = (w_k as usize, w_c as usize, as_usize(&w_spatial));
     let out_volume: usize = y_dims[2..].iter().product();
     let mut out_pos = vec![0usize; rank];
     let mut filter_pos = vec![0usize; rank];

@@ -387,6 +387,19 @@ impl ConvSpec {
         span(&self.x_dims, &self.x_strides) * self.element.size_bytes()
     }
 
+    /// Element strides of the dense filter's K, C/groups and spatial dims
+    /// (in that order) in its filter format.
+    pub fn filter_strides(&self) -> (i64, i64, Vec<i64>) {
+        let c = self.w_dims[1];
+        let spatial = &self.w_dims[2..];
+        let volume: i64 = spatial.iter().product();
+        let row_major = (0..spatial.len()).map(|d| spatial[d + 1..].iter().product::<i64>());
+        match self.filter_format {
+            FilterFormat::Kcrs => (c * volume, volume, row_major.collect()),
+            FilterFormat::Krsc => (c * volume, 1, row_major.map(|s| s * c).collect()),
+        }
+    }
+
     /// Bytes of the (dense) filter.
     pub fn w_bytes(&self) -> usize {
         self.w_dims

@@ -35,7 +35,7 @@ pub mod api;
 
 use crate::runtime::cuda::{
     reference,
-    spec::{ConvOperands, ConvSpec, ElementType, FilterFormat, decode_call},
+    spec::{ConvOperands, ConvSpec, ElementType, decode_call},
 };
 use api::{Api, ConvDesc, Dims, ExecArg, Handle, MAX_NDIMS, MemoryDesc, check};
 use std::{
@@ -142,6 +142,13 @@ struct Prepared {
 
 // SAFETY: the handles are only used under `STATE`'s lock.
 unsafe impl Send for Prepared {}
+
+impl Prepared {
+    /// Whether x and y are reordered into the primitive's layout and back.
+    fn reorders(&self) -> bool {
+        self.x_conv.is_some() || self.y_conv.is_some()
+    }
+}
 
 impl Drop for Prepared {
     fn drop(&mut self) {
@@ -307,20 +314,7 @@ pub unsafe fn forward(spec: &ConvSpec, operands: &ConvOperands) -> Result<Route,
 fn filter_dims(spec: &ConvSpec) -> (Vec<i64>, Vec<i64>) {
     let (k, c) = (spec.w_dims[0], spec.w_dims[1]);
     let spatial = &spec.w_dims[2..];
-    let volume: i64 = spatial.iter().product();
-    let row_major = |dims: &[i64]| -> Vec<i64> {
-        (0..dims.len())
-            .map(|d| dims[d + 1..].iter().product())
-            .collect()
-    };
-    let (k_stride, c_stride, spatial_strides) = match spec.filter_format {
-        FilterFormat::Kcrs => (c * volume, volume, row_major(spatial)),
-        FilterFormat::Krsc => (
-            c * volume,
-            1,
-            row_major(spatial).iter().map(|s| s * c).collect(),
-        ),
-    };
+    let (k_stride, c_stride, spatial_strides) = spec.filter_strides();
     let groups = spec.groups;
     let mut dims = vec![];
     let mut strides = vec![];
@@ -774,7 +768,7 @@ unsafe fn execute(
         unsafe { copy(api, device, from_conv, y_conv, &prepared.y_user) }?;
     }
     stats.calls += 1;
-    stats.reordered_calls += usize::from(prepared.x_conv.is_some() || prepared.y_conv.is_some());
+    stats.reordered_calls += usize::from(prepared.reorders());
     stats.conv_time += conv_time;
     stats.reorder_time += before_conv + after_start.elapsed();
     match stats
@@ -789,7 +783,7 @@ unsafe fn execute(
     }
     Ok(Route::OneDnn {
         implementation: prepared.implementation.clone(),
-        reordered: prepared.x_conv.is_some() || prepared.y_conv.is_some(),
+        reordered: prepared.reorders(),
     })
 }
 

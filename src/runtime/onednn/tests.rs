@@ -2,7 +2,10 @@
 //! every conv family, layout and post-op the compiler emits.
 
 use super::*;
-use crate::runtime::cuda::spec::tests::{grouped_3d, nhwc_3x3};
+use crate::runtime::cuda::spec::{
+    FilterFormat,
+    tests::{grouped_3d, nhwc_3x3},
+};
 
 fn values(count: usize, seed: u32) -> Vec<f32> {
     (0..count)

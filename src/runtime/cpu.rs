@@ -149,7 +149,7 @@ impl<'c> CpuProgram<'c> {
             Convs::CudnnReference => (lowering::CUDNN_ON_CPU_PASSES, reference::symbols()),
             Convs::OneDnn => {
                 onednn::available().map_err(RuntimeError::Library)?;
-                (lowering::CUDNN_ON_CPU_PASSES, onednn::symbols())
+                (lowering::ONEDNN_PASSES, onednn::symbols())
             }
         };
         lowering::lower_to_llvm(context, &mut module, &entry, passes)?;

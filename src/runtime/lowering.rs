@@ -65,6 +65,35 @@ const LOOPS_TO_LLVM: &str = "convert-linalg-to-loops,\
 /// lowering's convolution handling on the CPU.
 pub const CUDNN_ON_CPU_PASSES: &[&str] = &["chlast-lower-to-cudnn-calls", LOOPS_TO_LLVM];
 
+/// The CPU target with oneDNN convolutions: the cuDNN calls of
+/// [`CUDNN_ON_CPU_PASSES`], every other linalg op as loops around 1-D
+/// vector operations (`chlast-vectorize-cpu`, see
+/// `dialects/chlast/lib/VectorizeCpu.cpp`), lowered to LLVM vectors.
+pub const ONEDNN_PASSES: &[&str] = &[
+    "chlast-lower-to-cudnn-calls",
+    "func.func(math-expand-ops{ops=fpowi})",
+    "chlast-vectorize-cpu",
+    "canonicalize",
+    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction},convert-vector-to-scf{full-unroll}),\
+    convert-linalg-to-loops,\
+    expand-strided-metadata,\
+    lower-affine,\
+    convert-scf-to-cf,\
+    canonicalize,\
+    cse,\
+    func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},arith-expand{include-bf16}),\
+    convert-vector-to-llvm,\
+    convert-ub-to-llvm,\
+    convert-math-to-llvm,\
+    convert-math-to-libm,\
+    convert-arith-to-llvm,\
+    convert-cf-to-llvm,\
+    finalize-memref-to-llvm,\
+    convert-func-to-llvm,\
+    convert-index-to-llvm,\
+    reconcile-unrealized-casts",
+];
+
 /// `builtin.module(p1,p2,...)`.
 pub fn pipeline(passes: &[&str]) -> String {
     format!("builtin.module({})", passes.join(","))

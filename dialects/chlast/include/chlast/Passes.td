@@ -225,4 +225,36 @@ def CudaStats : Pass<"chlast-cuda-stats", "::mlir::ModuleOp"> {
   ];
 }
 
+def VectorizeCpu : Pass<"chlast-vectorize-cpu", "::mlir::ModuleOp"> {
+  let summary = "Vectorize the CPU target's linalg ops on buffers";
+  let description = [{
+    On bufferized IR, after `chlast-convs-to-cudnn`: every static linalg op
+    other than a convolution that upstream's vectorizer accepts becomes
+    loops around 1-D vector operations. Consecutive loops every operand
+    indexes contiguously are collapsed first (identity layouts only); the
+    vector dim is the loop that is the innermost dim of the most operand
+    elements, tiled by the largest divisor of its extent up to
+    `vector-size`; every other loop is tiled by 1.
+
+    Before:
+      linalg.generic {[parallel, parallel, parallel, parallel]}
+        ins(%x : memref<1x64x64x32xf32>, %b : memref<32xf32>) outs(%y)
+    After:
+      scf.for %n, %h, %w {
+        %v = vector.transfer_read %x[%n, %h, %w, 0] : vector<32xf32>
+        ... arith on vector<32xf32> ...
+        vector.transfer_write %r, %y[%n, %h, %w, 0]
+      }
+  }];
+  let options = [
+    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"64",
+           "Longest vector (elements) of one tile">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // CHLAST_PASSES_TD

@@ -2,7 +2,9 @@
 # Installs what chlast needs to build and test, only what is missing:
 # LLVM/MLIR 22 (Debian packages), lit/FileCheck (llvm-22-tools), cmake,
 # ninja, libclang (for mlir-sys's bindgen), oneDNN 2.x (libdnnl2: the CPU
-# target's convolutions, loaded at run time), rustfmt and clippy, and the
+# target's convolutions, loaded at run time), LLVM's OpenMP runtime
+# (libomp-22-dev: the CPU target's threads, loaded at run time), rustfmt and
+# clippy, and the
 # CUDA verification tools from PyPI into $CHLAST_CUDA_TOOLS (default
 # /opt/chlast-cuda): ptxas (nvidia-cuda-nvcc-cu12) and libcudnn.so.9
 # (nvidia-cudnn-cu12, ~700 MB), used to check the CUDA lowering without a GPU;
@@ -12,7 +14,7 @@ set -euo pipefail
 
 packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libpolly-22-dev
           libzstd-dev libz3-dev libxml2-dev zlib1g-dev cmake ninja-build libclang-dev
-          libdnnl2)
+          libdnnl2 libomp-22-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

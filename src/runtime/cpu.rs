@@ -144,15 +144,20 @@ impl<'c> CpuProgram<'c> {
         let (entry, mut module, signature) =
             lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
         lowering::check_tensor_sizes(&module, &entry)?;
-        let (passes, symbols) = match options.convs {
-            Convs::Loops => (lowering::CPU_PASSES, vec![]),
-            Convs::CudnnReference => (lowering::CUDNN_ON_CPU_PASSES, reference::symbols()),
+        let onednn_passes;
+        let (passes, symbols): (Vec<&str>, _) = match options.convs {
+            Convs::Loops => (lowering::CPU_PASSES.to_vec(), vec![]),
+            Convs::CudnnReference => (lowering::CUDNN_ON_CPU_PASSES.to_vec(), reference::symbols()),
             Convs::OneDnn => {
                 onednn::available().map_err(RuntimeError::Library)?;
-                (lowering::ONEDNN_PASSES, onednn::symbols())
+                onednn_passes = lowering::onednn_passes(onednn::openmp::load().is_ok());
+                (
+                    onednn_passes.iter().map(String::as_str).collect(),
+                    onednn::symbols(),
+                )
             }
         };
-        lowering::lower_to_llvm(context, &mut module, &entry, passes)?;
+        lowering::lower_to_llvm(context, &mut module, &entry, &passes)?;
 
         melior::utility::register_all_llvm_translations(context);
         let needs_runner_utils = lowering::external_functions(&module)

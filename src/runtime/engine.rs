@@ -7,6 +7,10 @@ use melior::ir::Module;
 use mlir_sys::*;
 use std::{ffi::c_void, path::Path};
 
+/// The environment variable naming a file to write the JIT-compiled object
+/// code to (for inspecting the machine code, e.g. with `objdump -d`).
+pub const JIT_OBJECT_ENV: &str = "CHLAST_JIT_OBJECT";
+
 /// A JIT-compiled LLVM-dialect module.
 pub struct Engine {
     raw: MlirExecutionEngine,
@@ -30,6 +34,9 @@ impl Engine {
         shared_libraries: &[&Path],
         symbols: &[(&str, *mut c_void)],
     ) -> Option<Self> {
+        // `CHLAST_JIT_OBJECT=file.o` keeps the compiled machine code for
+        // inspection (objdump -d): what the host CPU actually runs.
+        let dump_object = std::env::var(JIT_OBJECT_ENV).ok().filter(|p| !p.is_empty());
         // NUL-terminated: MLIR's ExecutionEngine reads these paths as C
         // strings, past the length a plain `MlirStringRef` gives.
         let paths: Vec<std::ffi::CString> = shared_libraries
@@ -52,7 +59,7 @@ impl Engine {
                 opt_level.min(3) as i32,
                 refs.len() as i32,
                 refs.as_ptr(),
-                false,
+                dump_object.is_some(),
                 false,
             )
         };
@@ -67,6 +74,11 @@ impl Engine {
         // SAFETY: a freshly created engine; initialization runs global
         // constructors once.
         unsafe { mlirExecutionEngineInitialize(raw) };
+        if let Some(path) = dump_object {
+            // SAFETY: the engine is live and was created with object dumps
+            // enabled; MLIR copies the file name.
+            unsafe { mlirExecutionEngineDumpToObjectFile(raw, string_ref(&path)) };
+        }
         Some(Engine { raw })
     }
 

@@ -65,34 +65,86 @@ const LOOPS_TO_LLVM: &str = "convert-linalg-to-loops,\
 /// lowering's convolution handling on the CPU.
 pub const CUDNN_ON_CPU_PASSES: &[&str] = &["chlast-lower-to-cudnn-calls", LOOPS_TO_LLVM];
 
-/// The CPU target with oneDNN convolutions: the cuDNN calls of
-/// [`CUDNN_ON_CPU_PASSES`], every other linalg op as loops around 1-D
-/// vector operations (`chlast-vectorize-cpu`, see
-/// `dialects/chlast/lib/VectorizeCpu.cpp`), lowered to LLVM vectors.
-pub const ONEDNN_PASSES: &[&str] = &[
-    "chlast-lower-to-cudnn-calls",
+/// The CPU target with oneDNN convolutions ([`onednn_passes`]): the
+/// convolution calls of [`CUDNN_ON_CPU_PASSES`], every other linalg op as
+/// loops around 1-D vector operations (`chlast-vectorize-cpu`, see
+/// `dialects/chlast/lib/VectorizeCpu.cpp`), lowered to LLVM vectors; with
+/// threads, the outer loop of every large op as an OpenMP parallel loop.
+const ONEDNN_FRONT: &[&str] = &[
+    // chlast-lower-to-cudnn-calls without chlast-split-reductions: the
+    // GPU's split keeps neighbouring threads on neighbouring elements, a
+    // CPU vector wants the reverse (chlast-vectorize-cpu makes the
+    // contiguous reduction loops parallel instead).
+    "chlast-materialize-layouts",
+    "func.func(convert-elementwise-to-linalg)",
+    "func.func(linalg-generalize-named-ops)",
+    "chlast-fuse-elementwise",
+    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops}",
+    "buffer-results-to-out-params{modify-public-functions}",
+    "buffer-deallocation-pipeline",
+    "convert-bufferization-to-memref",
+    "chlast-convs-to-cudnn",
     "func.func(math-expand-ops{ops=fpowi})",
-    "chlast-vectorize-cpu",
-    "canonicalize",
-    "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction},convert-vector-to-scf{full-unroll}),\
-    convert-linalg-to-loops,\
-    expand-strided-metadata,\
-    lower-affine,\
-    convert-scf-to-cf,\
-    canonicalize,\
-    cse,\
-    func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},arith-expand{include-bf16}),\
-    convert-vector-to-llvm,\
-    convert-ub-to-llvm,\
-    convert-math-to-llvm,\
-    convert-math-to-libm,\
-    convert-arith-to-llvm,\
-    convert-cf-to-llvm,\
-    finalize-memref-to-llvm,\
-    convert-func-to-llvm,\
-    convert-index-to-llvm,\
-    reconcile-unrealized-casts",
 ];
+
+/// 16 lanes (two AVX2 registers): wider tiles run a little faster, but LLVM
+/// then fully unrolls loops whose vector ops each become several machine
+/// instructions, and its scheduler turns quadratic in the resulting blocks
+/// (the Wan decoder compiled in 31 s at 64 lanes, 16 s at 16).
+const VECTOR_SIZE: usize = 16;
+
+/// Ops with fewer iterations than this stay on one thread: an OpenMP
+/// fork and join costs a few microseconds.
+const PARALLEL_THRESHOLD: usize = 16384;
+
+/// [`ONEDNN_FRONT`], vectorization, and the lowering of vectors, loops and
+/// (when `parallel`) OpenMP regions to LLVM.
+pub fn onednn_passes(parallel: bool) -> Vec<String> {
+    let mut passes: Vec<String> = ONEDNN_FRONT.iter().map(|p| p.to_string()).collect();
+    let threshold = if parallel { PARALLEL_THRESHOLD } else { 0 };
+    passes.push(format!(
+        "chlast-vectorize-cpu{{vector-size={VECTOR_SIZE} parallel-threshold={threshold}}}"
+    ));
+    passes.push("canonicalize".into());
+    passes.push(
+        "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction},\
+         convert-vector-to-scf{full-unroll})"
+            .into(),
+    );
+    passes.push("convert-linalg-to-loops".into());
+    if parallel {
+        // convert-scf-to-openmp wraps each body in a memref.alloca_scope;
+        // canonicalize drops the scopes that hold no alloca before
+        // convert-scf-to-cf would give them several blocks.
+        passes.push("convert-scf-to-openmp".into());
+        passes.push("canonicalize".into());
+    }
+    passes.extend(
+        [
+            "expand-strided-metadata",
+            "lower-affine",
+            "convert-scf-to-cf",
+            "canonicalize",
+            "cse",
+            "func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},arith-expand{include-bf16})",
+            "convert-vector-to-llvm",
+            "convert-ub-to-llvm",
+            "convert-math-to-llvm",
+            "convert-math-to-libm",
+            "convert-arith-to-llvm",
+            "convert-cf-to-llvm",
+            "finalize-memref-to-llvm",
+            "convert-func-to-llvm",
+            "convert-index-to-llvm",
+        ]
+        .map(String::from),
+    );
+    if parallel {
+        passes.push("convert-openmp-to-llvm".into());
+    }
+    passes.push("reconcile-unrealized-casts".into());
+    passes
+}
 
 /// `builtin.module(p1,p2,...)`.
 pub fn pipeline(passes: &[&str]) -> String {

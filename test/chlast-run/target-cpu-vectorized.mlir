@@ -5,6 +5,7 @@
 // RUN: %chlast-run %s --entry causal_pad_conv_gelu --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
 // RUN: %chlast-run %s --entry softmax_rows --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
 // RUN: %chlast-run %s --entry odd_sizes_transpose --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
+// RUN: %chlast-run %s --entry keepdim_mean_of_scaled --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
 // RUN: %chlast-run %s --entry nearest_upsample_nhwc --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
 // CHECK: result0: {{.*}}: PASS
 
@@ -182,4 +183,36 @@ func.func @nearest_upsample_nhwc(%x: tensor<1x4x4x8xf32>) -> tensor<1x8x8x8xf32>
     linalg.yield %v : f32
   } -> tensor<1x8x8x8xf32>
   return %y : tensor<1x8x8x8xf32>
+}
+
+// PyTorch-shaped parameters [C, 1, 1] read through (c, 0, 0) and a keepdim
+// mean written through (n, 0, 0, c): unit dims indexed by constants.
+func.func @keepdim_mean_of_scaled(%x: tensor<1x8x8x16xf32>, %w: tensor<16x1x1xf32>)
+    -> tensor<1x1x1x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %count = arith.constant 64.0 : f32
+  %e = tensor.empty() : tensor<1x8x8x16xf32>
+  %s = linalg.generic {indexing_maps = [#id4, affine_map<(n, h, w, c) -> (c, 0, 0)>, #id4],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %w : tensor<1x8x8x16xf32>, tensor<16x1x1xf32>) outs(%e : tensor<1x8x8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x8x16xf32>
+  %e2 = tensor.empty() : tensor<1x1x1x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e2 : tensor<1x1x1x16xf32>) -> tensor<1x1x1x16xf32>
+  %sum = linalg.generic {indexing_maps = [#id4, affine_map<(n, h, w, c) -> (n, 0, 0, c)>],
+                         iterator_types = ["parallel", "reduction", "reduction", "parallel"]}
+      ins(%s : tensor<1x8x8x16xf32>) outs(%z : tensor<1x1x1x16xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %t = arith.addf %a, %acc : f32
+    linalg.yield %t : f32
+  } -> tensor<1x1x1x16xf32>
+  %mean = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%sum : tensor<1x1x1x16xf32>) outs(%e2 : tensor<1x1x1x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %d = arith.divf %a, %count : f32
+    linalg.yield %d : f32
+  } -> tensor<1x1x1x16xf32>
+  return %mean : tensor<1x1x1x16xf32>
 }

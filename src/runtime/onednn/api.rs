@@ -168,6 +168,9 @@ struct Version {
 pub fn api() -> Result<&'static Api, String> {
     static API: OnceLock<Result<Api, String>> = OnceLock::new();
     API.get_or_init(|| {
+        // libomp first, so that oneDNN's OpenMP calls bind to it (see
+        // super::openmp); without it oneDNN keeps its own libgomp.
+        let _ = super::openmp::load();
         let path = std::env::var(LIBRARY_ENV).unwrap_or_else(|_| LIBRARY.to_string());
         let api = Api::load(&path).map_err(|e| {
             format!(

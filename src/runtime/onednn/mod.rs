@@ -27,11 +27,13 @@
 //! CPU reference ([`crate::runtime::cuda::reference`]); [`stats`] counts
 //! them apart. (Convolutions over zero-size tensors never become calls.)
 //!
-//! oneDNN is loaded at run time ([`api`]); its OpenMP runtime sizes its
-//! thread pool from `OMP_NUM_THREADS` (all cores by default) or
-//! [`set_threads`].
+//! oneDNN is loaded at run time ([`api`]), after LLVM's libomp
+//! ([`openmp`]) when it is available, so that oneDNN and the compiled
+//! program's parallel loops share one OpenMP thread pool, sized from
+//! `OMP_NUM_THREADS` (all cores by default) or [`set_threads`].
 
 pub mod api;
+pub mod openmp;
 
 use crate::runtime::cuda::{
     reference,
@@ -214,11 +216,16 @@ pub fn take_error() -> Option<String> {
     with_state(|state| state.first_error.take())
 }
 
-/// Sets the number of threads oneDNN's primitives use (its OpenMP
-/// runtime's `omp_set_num_threads`), for this process.
+/// Sets the number of threads oneDNN's primitives and the CPU target's
+/// parallel loops use (`omp_set_num_threads` of libomp, which serves both
+/// when it is available, else of oneDNN's own OpenMP runtime), for the
+/// calling thread.
 pub fn set_threads(threads: usize) -> Result<(), String> {
     let api = api::api()?;
-    api.set_omp_threads(threads)
+    match openmp::load() {
+        Ok(_) => openmp::set_threads(threads),
+        Err(_) => api.set_omp_threads(threads),
+    }
 }
 
 /// Whether oneDNN can be loaded, or why not.

@@ -1,5 +1,6 @@
 // RUN: %chlast-opt --split-input-file --chlast-vectorize-cpu %s | FileCheck %s
 // RUN: %chlast-opt --split-input-file "--chlast-vectorize-cpu=vector-size=16" %s | FileCheck %s --check-prefix=SIZE
+// RUN: %chlast-opt --split-input-file "--chlast-vectorize-cpu=parallel-threshold=2048" %s | FileCheck %s --check-prefix=PAR
 // RUN: not %chlast-opt "--chlast-vectorize-cpu=vector-size=0" %s 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A channels-last bias add: H and W are collapsed (the bias does not read
@@ -15,6 +16,19 @@
 // CHECK-NOT:     linalg.generic
 // SIZE-LABEL: func.func @bias_channels_last(
 // SIZE:         arith.addf {{.*}} : vector<16xf32>
+
+// With parallel-threshold=2048 (the op has 2048 iterations) the outer loop
+// over pixels is an scf.parallel (OpenMP threads later); by default, and
+// for the smaller ops below, loops stay scf.for.
+// PAR-LABEL: func.func @bias_channels_last(
+// PAR:         scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// PAR:           arith.addf {{.*}} : vector<32xf32>
+// PAR-LABEL: func.func @long_collapsed(
+// PAR-NOT:     scf.parallel
+// PAR-LABEL: func.func @spatial_sum_channels_last(
+// PAR-NOT:     scf.parallel
+// PAR-LABEL: func.func @pad_interior_copy(
+// CHECK-NOT:   scf.parallel
 
 // BAD: vector-size must be at least 1
 func.func @bias_channels_last(%x: memref<1x8x8x32xf32>, %b: memref<32xf32>,
@@ -180,6 +194,85 @@ func.func @left_alone(%x: memref<4x8xf32>, %y: memref<8x8xf32>, %d: memref<?xf32
   ^bb0(%b: bf16):
     %s = arith.addf %b, %b : bf16
     linalg.yield %s : bf16
+  }
+  return
+}
+
+// -----
+
+// Group-norm statistics in channels-last order: the channels of a group
+// (C/G, a reduction) and the groups (G) are the input's innermost dims, HW
+// is reduced outside them. C/G becomes parallel: partial sums over HW per
+// channel, vectorized along G * C/G = 32 lanes, then a small op summing
+// the 4 channels of each group into the output.
+
+// CHECK-LABEL: func.func @group_stats_channels_last(
+// CHECK:         %[[P:.*]] = memref.alloc() : memref<1x8x4xf32>
+// CHECK:         memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x64x8x4xf32> into memref<1x64x32xf32>
+// CHECK:         memref.collapse_shape %[[P]] {{\[}}[0], [1, 2]] : memref<1x8x4xf32> into memref<1x32xf32>
+// CHECK:         scf.for
+// CHECK:           arith.addf {{.*}} : vector<32xf32>
+// CHECK:         scf.for
+// CHECK:           vector.multi_reduction <add>, {{.*}} : vector<1x4xf32> to vector<1xf32>
+// CHECK:         memref.dealloc %[[P]] : memref<1x8x4xf32>
+func.func @group_stats_channels_last(%x: memref<1x64x8x4xf32>, %s: memref<1x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, g, p, c) -> (n, p, g, c)>,
+                                   affine_map<(n, g, p, c) -> (n, g)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x : memref<1x64x8x4xf32>) outs(%s : memref<1x8xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Group-norm normalization in channels-last order: the per-group mean
+// ([N, G]) reads G but not C/G, which would keep them apart (vectors of
+// C/G = 4 lanes). The mean is widened to [N, G, C/G] first, then G and C/G
+// collapse into 32 lanes.
+
+// CHECK-LABEL: func.func @group_apply_channels_last(
+// CHECK:         %[[W:.*]] = memref.alloc() : memref<1x8x4xf32>
+// CHECK:         memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x64x8x4xf32> into memref<1x64x32xf32>
+// CHECK:         scf.for
+// CHECK:           arith.subf {{.*}} : vector<32xf32>
+// CHECK:         memref.dealloc %[[W]]
+func.func @group_apply_channels_last(%x: memref<1x64x8x4xf32>, %m: memref<1x8xf32>,
+                                     %y: memref<1x64x8x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, p, g, c) -> (n, p, g, c)>,
+                                   affine_map<(n, p, g, c) -> (n, g)>,
+                                   affine_map<(n, p, g, c) -> (n, p, g, c)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %m : memref<1x64x8x4xf32>, memref<1x8xf32>) outs(%y : memref<1x64x8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %a, %b : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// PyTorch's per-channel parameters [C, 1, 1] read through (c, 0, 0) become
+// a rank-reduced view, so the op collapses and reads them as vectors.
+
+// CHECK-LABEL: func.func @per_channel_scale(
+// CHECK:         memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : memref<16x1x1xf32> into memref<16xf32>
+// CHECK:         scf.for
+// CHECK:           arith.mulf {{.*}} : vector<16xf32>
+func.func @per_channel_scale(%x: memref<1x4x4x16xf32>, %w: memref<16x1x1xf32>,
+                             %y: memref<1x4x4x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>,
+                                   affine_map<(n, h, w, c) -> (c, 0, 0)>,
+                                   affine_map<(n, h, w, c) -> (n, h, w, c)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %w : memref<1x4x4x16xf32>, memref<16x1x1xf32>) outs(%y : memref<1x4x4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
   }
   return
 }

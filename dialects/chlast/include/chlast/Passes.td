@@ -249,6 +249,10 @@ def VectorizeCpu : Pass<"chlast-vectorize-cpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"64",
            "Longest vector (elements) of one tile">,
+    Option<"parallelThreshold", "parallel-threshold", "int64_t",
+           /*default=*/"0",
+           "Ops with at least this many iterations get an scf.parallel "
+           "outermost loop when it is over a parallel dim (0: none)">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::vector::VectorDialect",

@@ -37,6 +37,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "chlast/Passes.h"
+#include "chlast/Reassociation.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -104,18 +105,8 @@ linalg::GenericOp dropConstantOutputDims(RewriterBase &rewriter,
   }
   if (kept.size() == map.getNumResults())
     return op;
-  // Each dropped dim joins the group of the next kept dim (or the last).
-  SmallVector<ReassociationIndices> groups;
-  ReassociationIndices pending;
-  for (int64_t i = 0; i < type.getRank(); ++i) {
-    pending.push_back(i);
-    if (llvm::is_contained(kept, i)) {
-      groups.push_back(pending);
-      pending.clear();
-    }
-  }
-  if (!pending.empty() && !groups.empty())
-    groups.back().append(pending.begin(), pending.end());
+  SmallVector<ReassociationIndices> groups =
+      chlast::groupsKeeping(type.getRank(), kept);
   SmallVector<int64_t> shape;
   for (int64_t i : kept)
     shape.push_back(type.getDimSize(i));

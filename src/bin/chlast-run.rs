@@ -75,8 +75,9 @@ options:
   --rtol R, --atol A    tolerance of --compare and --expect: |a - b| <= atol +
                         rtol * |ref| (default for f32: rtol 1e-4, atol 1e-5)
   --opt-level L         LLVM optimization level of the JIT, 0-3 (default 2)
-  --threads N           --target cpu: threads of oneDNN's convolutions (default:
-                        OMP_NUM_THREADS, else all cores)
+  --threads N           --target cpu: threads of oneDNN's convolutions and of
+                        the compiled loops (default: OMP_NUM_THREADS, else all
+                        cores)
   -h, --help            print this help
   --version             print the version
 ";

@@ -7,7 +7,16 @@
 // RUN: %chlast-run %s --entry odd_sizes_transpose --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
 // RUN: %chlast-run %s --entry keepdim_mean_of_scaled --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
 // RUN: %chlast-run %s --entry nearest_upsample_nhwc --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
+// RUN: %chlast-run %s --entry large_bias_silu --target cpu --compare %s --compare-target cpu-reference | FileCheck %s
 // CHECK: result0: {{.*}}: PASS
+
+// Ops of at least 16384 iterations run their outer loop on OpenMP threads
+// (libomp): the JIT's machine code (kept by CHLAST_JIT_OBJECT) calls
+// __kmpc_fork_call. (Which ops stay on one thread is checked on the pass,
+// test/Conversion/cpu/vectorize-cpu.mlir.)
+// RUN: env CHLAST_JIT_OBJECT=%t.o %chlast-run %s --entry large_bias_silu --target cpu --threads 2
+// RUN: llvm-nm %t.o | FileCheck %s --check-prefix=THREADS
+// THREADS: U __kmpc_fork_call
 
 #id4 = affine_map<(n, h, w, c) -> (n, h, w, c)>
 #ch4 = affine_map<(n, h, w, c) -> (c)>
@@ -215,4 +224,22 @@ func.func @keepdim_mean_of_scaled(%x: tensor<1x8x8x16xf32>, %w: tensor<16x1x1xf3
     linalg.yield %d : f32
   } -> tensor<1x1x1x16xf32>
   return %mean : tensor<1x1x1x16xf32>
+}
+
+// A bias and SiLU over 1x32x32x32 (32768 iterations): vectorized along C,
+// its pixel loop on threads.
+func.func @large_bias_silu(%x: tensor<1x32x32x32xf32>, %b: tensor<32xf32>) -> tensor<1x32x32x32xf32> {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<1x32x32x32xf32>
+  %y = linalg.generic {indexing_maps = [#id4, #ch4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %b : tensor<1x32x32x32xf32>, tensor<32xf32>) outs(%e : tensor<1x32x32x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    %n = arith.negf %s : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %ex, %one : f32
+    %r = arith.divf %s, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<1x32x32x32xf32>
+  return %y : tensor<1x32x32x32xf32>
 }

@@ -53,7 +53,7 @@ pub enum Convs {
     /// cpu-reference`): the plain reference.
     #[default]
     Loops,
-    /// As the CUDA target's cuDNN calls ([`lowering::CUDNN_ON_CPU_PASSES`])
+    /// As the CUDA target's cuDNN calls ([`lowering::cudnn_on_cpu_passes`])
     /// run by the CPU reference of [`crate::runtime::cuda::reference`]
     /// (`--target cpu-cudnn`): checks the CUDA lowering's convolutions
     /// without a GPU.
@@ -144,19 +144,18 @@ impl<'c> CpuProgram<'c> {
         let (entry, mut module, signature) =
             lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
         lowering::check_tensor_sizes(&module, &entry)?;
-        let onednn_passes;
-        let (passes, symbols): (Vec<&str>, _) = match options.convs {
-            Convs::Loops => (lowering::CPU_PASSES.to_vec(), vec![]),
-            Convs::CudnnReference => (lowering::CUDNN_ON_CPU_PASSES.to_vec(), reference::symbols()),
+        let (passes, symbols) = match options.convs {
+            Convs::Loops => (lowering::cpu_passes(), vec![]),
+            Convs::CudnnReference => (lowering::cudnn_on_cpu_passes(), reference::symbols()),
             Convs::OneDnn => {
                 onednn::available().map_err(RuntimeError::Library)?;
-                onednn_passes = lowering::onednn_passes(onednn::openmp::load().is_ok());
                 (
-                    onednn_passes.iter().map(String::as_str).collect(),
+                    lowering::onednn_passes(onednn::openmp::load().is_ok()),
                     onednn::symbols(),
                 )
             }
         };
+        let passes: Vec<&str> = passes.iter().map(String::as_str).collect();
         lowering::lower_to_llvm(context, &mut module, &entry, &passes)?;
 
         melior::utility::register_all_llvm_translations(context);

@@ -28,33 +28,20 @@ pub const MATERIALIZE_PASSES: &[&str] = &["chlast-materialize-layouts"];
 
 /// The upstream CPU pipeline, in order (elements of a `builtin.module(...)`
 /// pipeline).
-pub const CPU_PASSES: &[&str] = &[
-    "func.func(linalg-generalize-named-ops)",
-    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops}",
-    // Not `hoist-static-allocs`: in MLIR 22 it crashes when a function
-    // returns the same buffer twice.
-    "buffer-results-to-out-params{modify-public-functions}",
-    "buffer-deallocation-pipeline",
-    LOOPS_TO_LLVM,
-];
-
-/// Bufferized IR to LLVM dialect: linalg as loops, then the upstream
-/// conversions. The tail of [`CPU_PASSES`] and [`CUDNN_ON_CPU_PASSES`]
-/// (where `convert-bufferization-to-memref` already ran and finds nothing).
-const LOOPS_TO_LLVM: &str = "convert-linalg-to-loops,\
-    convert-bufferization-to-memref,\
-    expand-strided-metadata,\
-    lower-affine,\
-    convert-scf-to-cf,\
-    func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},arith-expand{include-bf16}),\
-    convert-math-to-llvm,\
-    convert-math-to-libm,\
-    convert-arith-to-llvm,\
-    convert-cf-to-llvm,\
-    finalize-memref-to-llvm,\
-    convert-func-to-llvm,\
-    convert-index-to-llvm,\
-    reconcile-unrealized-casts";
+pub fn cpu_passes() -> Vec<String> {
+    let mut passes: Vec<String> = [
+        "func.func(linalg-generalize-named-ops)",
+        "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops}",
+        // Not `hoist-static-allocs`: in MLIR 22 it crashes when a function
+        // returns the same buffer twice.
+        "buffer-results-to-out-params{modify-public-functions}",
+        "buffer-deallocation-pipeline",
+    ]
+    .map(String::from)
+    .to_vec();
+    passes.extend(to_llvm(Tail::Loops));
+    passes
+}
 
 /// The CUDA pipeline's first steps, `chlast-lower-to-cudnn-calls` (the
 /// same passes `chlast-lower-to-cuda` starts with, see
@@ -63,29 +50,11 @@ const LOOPS_TO_LLVM: &str = "convert-linalg-to-loops,\
 /// makes, everything else runs as CPU loops. Run with
 /// [`super::cuda::reference`] bound to the calls, this checks the CUDA
 /// lowering's convolution handling on the CPU.
-pub const CUDNN_ON_CPU_PASSES: &[&str] = &["chlast-lower-to-cudnn-calls", LOOPS_TO_LLVM];
-
-/// The CPU target with oneDNN convolutions ([`onednn_passes`]): the
-/// convolution calls of [`CUDNN_ON_CPU_PASSES`], every other linalg op as
-/// loops around 1-D vector operations (`chlast-vectorize-cpu`, see
-/// `dialects/chlast/lib/VectorizeCpu.cpp`), lowered to LLVM vectors; with
-/// threads, the outer loop of every large op as an OpenMP parallel loop.
-const ONEDNN_FRONT: &[&str] = &[
-    // chlast-lower-to-cudnn-calls without chlast-split-reductions: the
-    // GPU's split keeps neighbouring threads on neighbouring elements, a
-    // CPU vector wants the reverse (chlast-vectorize-cpu makes the
-    // contiguous reduction loops parallel instead).
-    "chlast-materialize-layouts",
-    "func.func(convert-elementwise-to-linalg)",
-    "func.func(linalg-generalize-named-ops)",
-    "chlast-fuse-elementwise",
-    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops}",
-    "buffer-results-to-out-params{modify-public-functions}",
-    "buffer-deallocation-pipeline",
-    "convert-bufferization-to-memref",
-    "chlast-convs-to-cudnn",
-    "func.func(math-expand-ops{ops=fpowi})",
-];
+pub fn cudnn_on_cpu_passes() -> Vec<String> {
+    let mut passes = vec!["chlast-lower-to-cudnn-calls".to_string()];
+    passes.extend(to_llvm(Tail::Loops));
+    passes
+}
 
 /// 16 lanes (two AVX2 registers): wider tiles run a little faster, but LLVM
 /// then fully unrolls loops whose vector ops each become several machine
@@ -97,53 +66,89 @@ const VECTOR_SIZE: usize = 16;
 /// fork and join costs a few microseconds.
 const PARALLEL_THRESHOLD: usize = 16384;
 
-/// [`ONEDNN_FRONT`], vectorization, and the lowering of vectors, loops and
-/// (when `parallel`) OpenMP regions to LLVM.
+/// The CPU target with oneDNN convolutions: the convolution calls of
+/// [`cudnn_on_cpu_passes`] (without the GPU's split of reductions), every
+/// other linalg op as loops around 1-D vector operations
+/// (`chlast-vectorize-cpu`, see `dialects/chlast/lib/VectorizeCpu.cpp`),
+/// lowered to LLVM vectors; when `parallel`, the outer loop of every large
+/// op as an OpenMP parallel loop.
 pub fn onednn_passes(parallel: bool) -> Vec<String> {
-    let mut passes: Vec<String> = ONEDNN_FRONT.iter().map(|p| p.to_string()).collect();
     let threshold = if parallel { PARALLEL_THRESHOLD } else { 0 };
-    passes.push(format!(
-        "chlast-vectorize-cpu{{vector-size={VECTOR_SIZE} parallel-threshold={threshold}}}"
-    ));
-    passes.push("canonicalize".into());
-    passes.push(
-        "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction},\
-         convert-vector-to-scf{full-unroll})"
-            .into(),
-    );
-    passes.push("convert-linalg-to-loops".into());
-    if parallel {
+    let mut passes = vec![
+        "chlast-lower-to-cudnn-calls{split-reductions=false}".to_string(),
+        "func.func(math-expand-ops{ops=fpowi})".into(),
+        format!("chlast-vectorize-cpu{{vector-size={VECTOR_SIZE} parallel-threshold={threshold}}}"),
+        "canonicalize".into(),
+    ];
+    passes.extend(to_llvm(if parallel {
+        Tail::ThreadedVectors
+    } else {
+        Tail::Vectors
+    }));
+    passes
+}
+
+/// What the bufferized IR handed to [`to_llvm`] holds besides linalg.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// Only linalg, scf and the like.
+    Loops,
+    /// Vector ops from `chlast-vectorize-cpu`.
+    Vectors,
+    /// Vector ops and `scf.parallel` loops to run on OpenMP threads.
+    ThreadedVectors,
+}
+
+/// Bufferized IR to the LLVM dialect: linalg as loops, then the upstream
+/// conversions (`convert-bufferization-to-memref` finds nothing after
+/// chlast-lower-to-cudnn-calls). Vectors are lowered to 1-D first and
+/// folded after the loops become branches; `scf.parallel` becomes OpenMP.
+fn to_llvm(tail: Tail) -> Vec<String> {
+    let vectors = tail != Tail::Loops;
+    let threads = tail == Tail::ThreadedVectors;
+    let mut passes = Vec::new();
+    if vectors {
+        passes.push(
+            "func.func(lower-vector-multi-reduction{lowering-strategy=inner-reduction},\
+             convert-vector-to-scf{full-unroll})",
+        );
+    }
+    passes.push("convert-linalg-to-loops");
+    if threads {
         // convert-scf-to-openmp wraps each body in a memref.alloca_scope;
         // canonicalize drops the scopes that hold no alloca before
         // convert-scf-to-cf would give them several blocks.
-        passes.push("convert-scf-to-openmp".into());
-        passes.push("canonicalize".into());
+        passes.extend(["convert-scf-to-openmp", "canonicalize"]);
     }
-    passes.extend(
-        [
-            "expand-strided-metadata",
-            "lower-affine",
-            "convert-scf-to-cf",
-            "canonicalize",
-            "cse",
-            "func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},arith-expand{include-bf16})",
-            "convert-vector-to-llvm",
-            "convert-ub-to-llvm",
-            "convert-math-to-llvm",
-            "convert-math-to-libm",
-            "convert-arith-to-llvm",
-            "convert-cf-to-llvm",
-            "finalize-memref-to-llvm",
-            "convert-func-to-llvm",
-            "convert-index-to-llvm",
-        ]
-        .map(String::from),
+    passes.extend([
+        "convert-bufferization-to-memref",
+        "expand-strided-metadata",
+        "lower-affine",
+        "convert-scf-to-cf",
+    ]);
+    if vectors {
+        passes.extend(["canonicalize", "cse"]);
+    }
+    passes.push(
+        "func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},arith-expand{include-bf16})",
     );
-    if parallel {
-        passes.push("convert-openmp-to-llvm".into());
+    if vectors {
+        passes.extend(["convert-vector-to-llvm", "convert-ub-to-llvm"]);
     }
-    passes.push("reconcile-unrealized-casts".into());
-    passes
+    passes.extend([
+        "convert-math-to-llvm",
+        "convert-math-to-libm",
+        "convert-arith-to-llvm",
+        "convert-cf-to-llvm",
+        "finalize-memref-to-llvm",
+        "convert-func-to-llvm",
+        "convert-index-to-llvm",
+    ]);
+    if threads {
+        passes.push("convert-openmp-to-llvm");
+    }
+    passes.push("reconcile-unrealized-casts");
+    passes.into_iter().map(String::from).collect()
 }
 
 /// `builtin.module(p1,p2,...)`.
@@ -293,7 +298,8 @@ pub fn materialized_clone<'c>(
 }
 
 /// Marks `entry` for the C interface and its arguments read-only, then
-/// runs `passes` ([`CPU_PASSES`] or [`CUDNN_ON_CPU_PASSES`]) on `module`.
+/// runs `passes` ([`cpu_passes`], [`cudnn_on_cpu_passes`] or
+/// [`onednn_passes`]) on `module`.
 pub fn lower_to_llvm(
     context: &Context,
     module: &mut Module,

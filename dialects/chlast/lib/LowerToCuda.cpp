@@ -62,23 +62,22 @@ struct LowerToCudaOptions : public PassPipelineOptions<LowerToCudaOptions> {
       llvm::cl::init("")};
 };
 
+struct CudnnCallsOptions : public PassPipelineOptions<CudnnCallsOptions> {
+  PassOptions::Option<bool> splitReductions{
+      *this, "split-reductions",
+      llvm::cl::desc("Split long reductions for the GPU "
+                     "(chlast-split-reductions); false for the CPU target"),
+      llvm::cl::init(true)};
+};
+
 bool isSupportedChip(StringRef chip) {
   unsigned version = 0;
   return chip.consume_front("sm_") && !chip.getAsInteger(10, version) &&
          version >= 70 && version <= 90;
 }
 
-/// Steps 1 to 3's cuDNN calls: tensor IR to bufferized IR whose convs are
-/// `chlast_cudnn_conv` calls. Also registered on its own as
-/// `chlast-lower-to-cudnn-calls`, which the CPU check of those calls
-/// (`chlast-run --target cpu-cudnn`) runs before lowering the rest for the
-/// CPU, so that it checks exactly what the CUDA target runs.
-constexpr const char *kCudnnCallsPipeline =
-    "chlast-materialize-layouts,"
-    "func.func(convert-elementwise-to-linalg),"
-    "func.func(linalg-generalize-named-ops),"
-    "chlast-fuse-elementwise,"
-    "chlast-split-reductions,"
+/// The part of cudnnCallsPipeline after fusion and the split.
+constexpr const char *kCudnnCallsAfterFusion =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map "
     "allow-return-allocs-from-loops},"
@@ -87,11 +86,28 @@ constexpr const char *kCudnnCallsPipeline =
     "convert-bufferization-to-memref,"
     "chlast-convs-to-cudnn";
 
+/// Steps 1 to 3's cuDNN calls: tensor IR to bufferized IR whose convs are
+/// `chlast_cudnn_conv` calls. Also registered on its own as
+/// `chlast-lower-to-cudnn-calls`, which the CPU check of those calls
+/// (`chlast-run --target cpu-cudnn`) runs before lowering the rest for the
+/// CPU, so that it checks exactly what the CUDA target runs, and the CPU
+/// target runs with `split-reductions=false` (leaving out
+/// chlast-split-reductions: a CPU vector wants the contiguous dims the GPU
+/// split puts across threads).
+std::string cudnnCallsPipeline(bool splitReductions) {
+  return std::string("chlast-materialize-layouts,"
+                     "func.func(convert-elementwise-to-linalg),"
+                     "func.func(linalg-generalize-named-ops),"
+                     "chlast-fuse-elementwise,") +
+         (splitReductions ? "chlast-split-reductions," : "") +
+         kCudnnCallsAfterFusion;
+}
+
 std::string pipelineText(const LowerToCudaOptions &o) {
   std::string target = "chip=" + o.chip + " features=" + o.features +
                        " O=" + std::to_string(o.optLevel);
   std::string statsOption = o.stats.empty() ? "" : " stats=" + o.stats;
-  return std::string(kCudnnCallsPipeline) +
+  return cudnnCallsPipeline(/*splitReductions=*/true) +
          ","
          "chlast-prepare-gpu-memory,"
          "chlast-cuda-stats{phase=collect},"
@@ -139,15 +155,19 @@ void mlir::chlast::registerLowerToCudaPipeline() {
       [](OpPassManager &pm, StringRef optionText,
          function_ref<LogicalResult(const Twine &)> errorHandler)
           -> LogicalResult {
-        if (!optionText.trim().empty())
-          return errorHandler("chlast-lower-to-cudnn-calls takes no options");
+        CudnnCallsOptions options;
+        if (failed(options.parseFromString(optionText)))
+          return failure();
         std::string errors;
         llvm::raw_string_ostream errorStream(errors);
-        if (failed(parsePassPipeline(kCudnnCallsPipeline, pm, errorStream)))
+        if (failed(parsePassPipeline(
+                cudnnCallsPipeline(options.splitReductions), pm, errorStream)))
           return errorHandler("chlast-lower-to-cudnn-calls: " + errors);
         return success();
       },
-      [](function_ref<void(const mlir::detail::PassOptions &)>) {});
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionHandler) {
+        optionHandler(CudnnCallsOptions());
+      });
   registerPassPipeline(
       "chlast-lower-to-cuda",
       "Lower tensor IR to LLVM-dialect host code plus PTX kernels, with "

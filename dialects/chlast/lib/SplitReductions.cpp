@@ -38,6 +38,7 @@
 
 #include "chlast/Passes.h"
 #include "chlast/Reassociation.h"
+#include "chlast/Reductions.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -180,17 +181,14 @@ void parallelLoopsFirst(RewriterBase &rewriter, Operation *op) {
 
 LogicalResult promoteReductionDims(RewriterBase &rewriter,
                                    linalg::GenericOp op, int64_t maxSerial) {
-  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1)
+  if (op->getNumResults() != 1)
     return failure();
-  SmallVector<Operation *> combiners;
-  if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) ||
-      combiners.size() != 1 || combiners[0]->getNumOperands() != 2)
-    return failure();
-  Operation *combiner = combiners[0];
-  std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
+  auto split = chlast::splittableCombiner(op);
   auto initType = dyn_cast<RankedTensorType>(op.getDpsInits()[0].getType());
-  if (!neutral || !initType)
+  if (!split || !initType)
     return failure();
+  Operation *combiner = split->first;
+  TypedAttr neutral = split->second;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<unsigned> reductions;
   op.getReductionDims(reductions);
@@ -218,7 +216,7 @@ LogicalResult promoteReductionDims(RewriterBase &rewriter,
   Type element = initType.getElementType();
   auto partialType = RankedTensorType::get(partialShape, element);
   Value empty = tensor::EmptyOp::create(rewriter, loc, partialShape, element);
-  Value identity = arith::ConstantOp::create(rewriter, loc, *neutral);
+  Value identity = arith::ConstantOp::create(rewriter, loc, neutral);
   Value filled =
       linalg::FillOp::create(rewriter, loc, identity, empty).getResult(0);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -246,13 +244,7 @@ LogicalResult promoteReductionDims(RewriterBase &rewriter,
       rewriter, loc, TypeRange{initType}, ValueRange{partial.getResult(0)},
       ValueRange{op.getDpsInits()[0]}, finalMaps, finalIterators,
       [&](OpBuilder &b, Location l, ValueRange args) {
-        // The combiners with a neutral element are commutative.
-        OperationState state(l, combiner->getName());
-        state.addOperands({args[0], args[1]});
-        state.addTypes(args[1].getType());
-        state.addAttributes(combiner->getAttrs());
-        Operation *combined = b.create(state);
-        linalg::YieldOp::create(b, l, combined->getResult(0));
+        chlast::yieldCombined(b, l, combiner, args);
       });
   rewriter.replaceOp(op, final.getResults());
   return success();

@@ -46,6 +46,7 @@
 
 #include "chlast/Passes.h"
 #include "chlast/Reassociation.h"
+#include "chlast/Reductions.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -339,17 +340,13 @@ SmallVector<linalg::LinalgOp>
 parallelizeContiguousReductions(RewriterBase &rewriter, linalg::LinalgOp op,
                                 int64_t vectorSize) {
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-  if (!generic || op.getNumDpsInits() != 1 || op->getNumResults() != 0 ||
-      op.getNumReductionLoops() < 2)
+  if (!generic || op->getNumResults() != 0 || op.getNumReductionLoops() < 2)
     return {};
-  SmallVector<Operation *> combiners;
-  if (!matchReduction(generic.getRegionOutputArgs(), 0, combiners) ||
-      combiners.size() != 1 || combiners[0]->getNumOperands() != 2)
+  auto split = chlast::splittableCombiner(generic);
+  if (!split)
     return {};
-  Operation *combiner = combiners[0];
-  std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
-  if (!neutral)
-    return {};
+  Operation *combiner = split->first;
+  TypedAttr neutral = split->second;
   // The largest input decides which loops are contiguous.
   OpOperand *largest = nullptr;
   for (OpOperand *input : op.getDpsInputOperands()) {
@@ -411,7 +408,7 @@ parallelizeContiguousReductions(RewriterBase &rewriter, linalg::LinalgOp op,
   rewriter.setInsertionPoint(op);
   auto partialType = MemRefType::get(partialShape, outputType.getElementType());
   Value partialBuffer = memref::AllocOp::create(rewriter, loc, partialType);
-  Value identity = arith::ConstantOp::create(rewriter, loc, *neutral);
+  Value identity = arith::ConstantOp::create(rewriter, loc, neutral);
   auto fill = linalg::FillOp::create(rewriter, loc, ValueRange{identity},
                                      ValueRange{partialBuffer});
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -467,12 +464,7 @@ parallelizeContiguousReductions(RewriterBase &rewriter, linalg::LinalgOp op,
       SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, context),
                              AffineMap::get(rank, 0, finalOutput, context)},
       finalIterators, [&](OpBuilder &b, Location l, ValueRange args) {
-        // Combiners with a neutral element are commutative.
-        OperationState state(l, combiner->getName());
-        state.addOperands({args[0], args[1]});
-        state.addTypes(args[1].getType());
-        state.addAttributes(combiner->getAttrs());
-        linalg::YieldOp::create(b, l, b.create(state)->getResult(0));
+        chlast::yieldCombined(b, l, combiner, args);
       });
   memref::DeallocOp::create(rewriter, loc, partialBuffer);
   rewriter.eraseOp(op);

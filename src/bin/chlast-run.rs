@@ -78,6 +78,10 @@ options:
   --threads N           --target cpu: threads of oneDNN's convolutions and of
                         the compiled loops (default: OMP_NUM_THREADS, else all
                         cores)
+  --profile-ops         CPU targets, with --iterations: also time every op of
+                        the program (each linalg op, copy and convolution
+                        call after bufferization) over K more runs and print
+                        the time per kind of op and the slowest ops
   -h, --help            print this help
   --version             print the version
 ";
@@ -102,6 +106,7 @@ struct Options {
     chip: Option<String>,
     emit_ptx: Option<PathBuf>,
     passes: Option<String>,
+    profile_ops: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -212,6 +217,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--chip" => options.chip = Some(value(flag)?),
             "--emit-ptx" => options.emit_ptx = Some(PathBuf::from(value(flag)?)),
             "--passes" => options.passes = Some(value(flag)?),
+            "--profile-ops" => options.profile_ops = true,
             "--rtol" => options.rtol = Some(tolerance(flag, &value(flag)?)?),
             "--atol" => options.atol = Some(tolerance(flag, &value(flag)?)?),
             "--threads" => {
@@ -246,6 +252,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     let uses_onednn = options.target == Target::Cpu || options.compare_target == Some(Target::Cpu);
     if options.threads.is_some() && !uses_onednn {
         return Err("--threads only applies to --target cpu (oneDNN's threads)".into());
+    }
+    if options.profile_ops && (options.target == Target::Cuda || options.iterations.is_none()) {
+        return Err("--profile-ops needs a CPU target and --iterations".into());
     }
     if options.compare.is_none() && options.compare_target.is_some() {
         return Err("--compare-target only applies to --compare".into());
@@ -324,52 +333,61 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
     let opt_level = options
         .opt_level
         .unwrap_or(CompileOptions::default().opt_level);
-    let compile =
-        |path: &Path, target: Target, passes: Option<&str>| -> Result<Program, RuntimeError> {
-            let mut module = runtime::cpu::parse_file(&context, path)?;
-            if let Some(pipeline) = passes {
-                runtime::lowering::run_pipeline(&context, &mut module, pipeline)?;
-            }
-            let name = path.display().to_string();
-            if target != Target::Cuda {
-                let compile_options = CompileOptions {
-                    entry: options.entry.clone(),
-                    opt_level,
-                    convs: match target {
-                        Target::CpuReference => Convs::Loops,
-                        Target::CpuCudnn => Convs::CudnnReference,
-                        _ => Convs::OneDnn,
-                    },
-                    ..Default::default()
-                };
-                return Ok(Program::Cpu(CpuProgram::from_module(
-                    &context,
-                    &module,
-                    &name,
-                    &compile_options,
-                )?));
-            }
-            let cuda_options = CudaOptions {
+    let compile = |path: &Path,
+                   target: Target,
+                   passes: Option<&str>,
+                   profile_ops: bool|
+     -> Result<Program, RuntimeError> {
+        let mut module = runtime::cpu::parse_file(&context, path)?;
+        if let Some(pipeline) = passes {
+            runtime::lowering::run_pipeline(&context, &mut module, pipeline)?;
+        }
+        let name = path.display().to_string();
+        if target != Target::Cuda {
+            let compile_options = CompileOptions {
                 entry: options.entry.clone(),
-                chip: options.chip.clone().unwrap_or(CudaOptions::default().chip),
-                stats: None,
+                opt_level,
+                convs: match target {
+                    Target::CpuReference => Convs::Loops,
+                    Target::CpuCudnn => Convs::CudnnReference,
+                    _ => Convs::OneDnn,
+                },
+                profile_ops,
+                ..Default::default()
             };
-            let lowered = LoweredCuda::lower(&context, &module, &name, &cuda_options)?;
-            if let Some(dir) = &options.emit_ptx {
-                write_ptx(dir, &lowered)?;
-            }
-            Ok(Program::Cuda(Box::new(CudaProgram::new(
-                lowered, opt_level,
-            )?)))
+            return Ok(Program::Cpu(CpuProgram::from_module(
+                &context,
+                &module,
+                &name,
+                &compile_options,
+            )?));
+        }
+        let cuda_options = CudaOptions {
+            entry: options.entry.clone(),
+            chip: options.chip.clone().unwrap_or(CudaOptions::default().chip),
+            stats: None,
         };
+        let lowered = LoweredCuda::lower(&context, &module, &name, &cuda_options)?;
+        if let Some(dir) = &options.emit_ptx {
+            write_ptx(dir, &lowered)?;
+        }
+        Ok(Program::Cuda(Box::new(CudaProgram::new(
+            lowered, opt_level,
+        )?)))
+    };
     let compile_start = std::time::Instant::now();
-    let program = compile(&options.file, options.target, options.passes.as_deref())?;
+    let program = compile(
+        &options.file,
+        options.target,
+        options.passes.as_deref(),
+        options.profile_ops,
+    )?;
     let compile_time = compile_start.elapsed();
     let other_target = options.compare_target.unwrap_or(options.target);
     let other = options
         .compare
         .as_deref()
-        .map(|path| compile(path, other_target, None))
+        .map(|path| compile(path, other_target, None, false))
         .transpose()?;
     if let (Some(other), Some(path)) = (&other, &options.compare)
         && other.signature() != program.signature()
@@ -460,6 +478,9 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                     compile_time.as_secs_f64()
                 );
             }
+        }
+        if let (true, Program::Cpu(program)) = (options.profile_ops, &program) {
+            print_op_profile(&program.op_profile(&inputs, iterations)?, iterations);
         }
     }
     if !passed && let Some(path) = &options.compare {
@@ -644,6 +665,29 @@ fn print_onednn_stats(prefix: &str, stats: &runtime::onednn::Stats) {
         implementations.join(", "),
         stats.reference_calls,
     );
+}
+
+/// The slowest ops shown by `--profile-ops`.
+const PROFILE_TOP: usize = 15;
+
+/// `--profile-ops`: time per kind of op, then the slowest ops, in ms per
+/// run.
+fn print_op_profile(profile: &runtime::profile::OpProfile, runs: usize) {
+    let per_run = |d: std::time::Duration| d.as_secs_f64() * 1e3 / runs.max(1) as f64;
+    let total: f64 = profile.ops.iter().map(|op| per_run(op.total)).sum();
+    println!(
+        "ops (ms per run over {runs} runs, {total:.3} in {} ops):",
+        profile.ops.len()
+    );
+    for (kind, time, count) in profile.by_kind() {
+        println!("  {:>8.3}  {kind} x{count}", per_run(time));
+    }
+    let mut slowest: Vec<_> = profile.ops.iter().collect();
+    slowest.sort_by_key(|op| std::cmp::Reverse(op.total));
+    println!("slowest ops:");
+    for op in slowest.into_iter().take(PROFILE_TOP) {
+        println!("  {:>8.3}  {}", per_run(op.total), op.label);
+    }
 }
 
 /// Where a timed run's time went: oneDNN convolutions, the reorders

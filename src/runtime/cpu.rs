@@ -18,10 +18,17 @@ use super::{
     entry::{self, Signature},
     lowering,
     memref::{self, Descriptor},
-    onednn,
+    onednn, profile,
     tensor::Tensor,
 };
-use melior::{Context, ir::Module};
+use melior::{
+    Context,
+    ir::{
+        Module,
+        attribute::{ArrayAttribute, StringAttribute},
+        operation::OperationLike,
+    },
+};
 use std::{
     marker::PhantomData,
     path::{Path, PathBuf},
@@ -44,6 +51,9 @@ pub struct CompileOptions {
     pub runner_utils: PathBuf,
     /// How convolutions run (default: as loops with everything else).
     pub convs: Convs,
+    /// Time every top-level op of the program (`chlast-profile-ops`, read
+    /// with [`CpuProgram::op_profile`]).
+    pub profile_ops: bool,
 }
 
 /// How the CPU target runs convolutions.
@@ -86,6 +96,7 @@ impl Default for CompileOptions {
             opt_level: 2,
             runner_utils: PathBuf::from(RUNNER_UTILS),
             convs: Convs::Loops,
+            profile_ops: false,
         }
     }
 }
@@ -96,6 +107,8 @@ pub struct CpuProgram<'c> {
     entry: String,
     signature: Signature,
     convs: Convs,
+    /// One label per timed op when compiled with `profile_ops`.
+    profile_labels: Vec<String>,
     _context: PhantomData<&'c Context>,
 }
 
@@ -144,7 +157,7 @@ impl<'c> CpuProgram<'c> {
         let (entry, mut module, signature) =
             lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
         lowering::check_tensor_sizes(&module, &entry)?;
-        let (passes, symbols) = match options.convs {
+        let (mut passes, mut symbols) = match options.convs {
             Convs::Loops => (lowering::cpu_passes(), vec![]),
             Convs::CudnnReference => (lowering::cudnn_on_cpu_passes(), reference::symbols()),
             Convs::OneDnn => {
@@ -155,8 +168,13 @@ impl<'c> CpuProgram<'c> {
                 )
             }
         };
+        if options.profile_ops {
+            passes = lowering::with_profile(passes);
+            symbols.extend(profile::symbols());
+        }
         let passes: Vec<&str> = passes.iter().map(String::as_str).collect();
         lowering::lower_to_llvm(context, &mut module, &entry, &passes)?;
+        let profile_labels = profile_labels(&module);
 
         melior::utility::register_all_llvm_translations(context);
         let needs_runner_utils = lowering::external_functions(&module)
@@ -187,6 +205,7 @@ impl<'c> CpuProgram<'c> {
             entry,
             signature,
             convs: options.convs,
+            profile_labels,
             _context: PhantomData,
         };
         if !program.engine.has_packed(&program.symbol()) {
@@ -231,6 +250,24 @@ impl<'c> CpuProgram<'c> {
         Ok(Timings { runs })
     }
 
+    /// Runs the function once to warm up, then `iterations` more times,
+    /// and returns the time of each op over those runs. Empty unless
+    /// compiled with [`CompileOptions::profile_ops`].
+    pub fn op_profile(
+        &self,
+        inputs: &[Tensor],
+        iterations: usize,
+    ) -> Result<profile::OpProfile, RuntimeError> {
+        self.check_inputs(inputs)?;
+        let mut outputs: Vec<Tensor> = self.signature.results.iter().map(Tensor::zeros).collect();
+        self.invoke(inputs, &mut outputs)?;
+        profile::reset();
+        for _ in 0..iterations {
+            self.invoke(inputs, &mut outputs)?;
+        }
+        Ok(profile::collect(&self.profile_labels))
+    }
+
     /// Checks that `inputs` match the arguments in number and type.
     pub fn check_inputs(&self, inputs: &[Tensor]) -> Result<(), RuntimeError> {
         entry::check_inputs(&self.entry, &self.signature, inputs)
@@ -271,6 +308,22 @@ impl<'c> CpuProgram<'c> {
             None => Ok(()),
         }
     }
+}
+
+/// The labels `chlast-profile-ops` left on the module (none when it did
+/// not run).
+fn profile_labels(module: &Module) -> Vec<String> {
+    let Ok(attribute) = module.as_operation().attribute("chlast.profile_ops") else {
+        return Vec::new();
+    };
+    let Ok(array) = ArrayAttribute::try_from(attribute) else {
+        return Vec::new();
+    };
+    (0..array.len())
+        .filter_map(|i| array.element(i).ok())
+        .filter_map(|element| StringAttribute::try_from(element).ok())
+        .map(|label| label.value().to_string())
+        .collect()
 }
 
 /// Wall-clock times of timed runs.

@@ -88,6 +88,20 @@ pub fn onednn_passes(parallel: bool) -> Vec<String> {
     passes
 }
 
+/// `passes` with `chlast-profile-ops` right after bufferization (after the
+/// cuDNN calls, before vectorization), so that each timed op is one linalg
+/// op, copy or conv call of the program.
+pub fn with_profile(mut passes: Vec<String>) -> Vec<String> {
+    let bufferized = passes
+        .iter()
+        .position(|p| {
+            p.starts_with("chlast-lower-to-cudnn-calls") || p == "buffer-deallocation-pipeline"
+        })
+        .map_or(0, |i| i + 1);
+    passes.insert(bufferized, "chlast-profile-ops".into());
+    passes
+}
+
 /// What the bufferized IR handed to [`to_llvm`] holds besides linalg.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tail {

@@ -10,6 +10,7 @@
 //! - [`entry`]: choosing the function and reading its signature;
 //! - [`tensor`]: host tensors and 16-bit float conversions;
 //! - [`npy`]: `.npy` reading and writing;
+//! - [`profile`]: time per op (`chlast-run --profile-ops`);
 //! - [`random`]: deterministic seeded inputs;
 //! - [`compare`]: element-wise comparison with tolerances;
 //! - [`engine`], [`memref`], [`diagnostics`]: the ExecutionEngine, memref
@@ -29,6 +30,7 @@ pub mod lowering;
 pub mod memref;
 pub mod npy;
 pub mod onednn;
+pub mod profile;
 pub mod random;
 pub mod tensor;
 

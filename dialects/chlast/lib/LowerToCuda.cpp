@@ -98,6 +98,7 @@ std::string cudnnCallsPipeline(bool splitReductions) {
   return std::string("chlast-materialize-layouts,"
                      "func.func(convert-elementwise-to-linalg),"
                      "func.func(linalg-generalize-named-ops),"
+                     "chlast-gathers-to-broadcasts,"
                      "chlast-fuse-elementwise,") +
          (splitReductions ? "chlast-split-reductions," : "") +
          kCudnnCallsAfterFusion;

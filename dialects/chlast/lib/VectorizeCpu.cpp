@@ -99,17 +99,47 @@ bool isCandidate(linalg::LinalgOp op) {
   return !powers && succeeded(linalg::vectorizeOpPrecondition(op));
 }
 
+/// Whether the dims of `type` that `map` indexes with the loops of `group`
+/// are one contiguous block of memory (always, for an identity layout; for
+/// a strided view such as a pad's interior, only where each dim's stride is
+/// the next one's extent times its stride).
+bool contiguousIn(MemRefType type, AffineMap map,
+                  const ReassociationIndices &group) {
+  if (!type || type.getLayout().isIdentity())
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  std::optional<unsigned> first =
+      map.getResultPosition(getAffineDimExpr(group.front(), map.getContext()));
+  if (!first)
+    return true;
+  for (unsigned i = *first, e = *first + group.size() - 1; i < e; ++i)
+    if (ShapedType::isDynamic(strides[i]) ||
+        ShapedType::isDynamic(strides[i + 1]) ||
+        strides[i] != strides[i + 1] * type.getDimSize(i + 1))
+      return false;
+  return true;
+}
+
 /// Groups of consecutive loops with the same iterator type that every map
-/// in `maps` indexes as consecutive results, in order.
+/// in `maps` indexes as consecutive results, in order, and that are
+/// contiguous in memory in each of `types` (one per map; null for an
+/// identity layout or a scalar).
 SmallVector<ReassociationIndices>
-loopGroups(ArrayRef<AffineMap> maps,
-           ArrayRef<utils::IteratorType> iterators) {
+loopGroups(ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
+           ArrayRef<MemRefType> types) {
   SmallVector<ReassociationIndices> groups;
   for (int64_t d = 0, e = iterators.size(); d < e; ++d) {
     if (!groups.empty() && iterators[groups.back().back()] == iterators[d]) {
       ReassociationIndices extended = groups.back();
       extended.push_back(d);
-      if (linalg::areDimSequencesPreserved(maps, {extended})) {
+      if (linalg::areDimSequencesPreserved(maps, {extended}) &&
+          llvm::all_of(llvm::zip(types, maps), [&](auto typeAndMap) {
+            return contiguousIn(std::get<0>(typeAndMap),
+                                std::get<1>(typeAndMap), extended);
+          })) {
         groups.back() = std::move(extended);
         continue;
       }
@@ -119,8 +149,16 @@ loopGroups(ArrayRef<AffineMap> maps,
   return groups;
 }
 
-/// Whether `op` is a generic on identity-layout buffers whose maps are all
-/// projected permutations (what collapsing and widening need).
+/// The memref type of each operand of `op`, null where it has none.
+SmallVector<MemRefType> operandTypes(linalg::LinalgOp op) {
+  SmallVector<MemRefType> types;
+  for (OpOperand &operand : op->getOpOperands())
+    types.push_back(dyn_cast<MemRefType>(operand.get().getType()));
+  return types;
+}
+
+/// Whether `op` is a generic on buffers with static strides whose maps are
+/// all projected permutations (what collapsing and widening need).
 bool isPlainGeneric(linalg::LinalgOp op) {
   if (!isa<linalg::GenericOp>(op.getOperation()))
     return false;
@@ -129,7 +167,8 @@ bool isPlainGeneric(linalg::LinalgOp op) {
       return false;
   for (OpOperand &operand : op->getOpOperands())
     if (auto memref = dyn_cast<MemRefType>(operand.get().getType()))
-      if (!memref.getLayout().isIdentity())
+      if (!memref.getLayout().isIdentity() &&
+          !memref.isStrided())
         return false;
   return true;
 }
@@ -139,8 +178,9 @@ bool isPlainGeneric(linalg::LinalgOp op) {
 SmallVector<ReassociationIndices> collapsibleLoops(linalg::LinalgOp op) {
   if (!isPlainGeneric(op))
     return {};
-  SmallVector<ReassociationIndices> groups = loopGroups(
-      op.getIndexingMapsArray(), op.getIteratorTypesArray());
+  SmallVector<ReassociationIndices> groups =
+      loopGroups(op.getIndexingMapsArray(), op.getIteratorTypesArray(),
+                 operandTypes(op));
   if (groups.size() == static_cast<size_t>(op.getNumLoops()))
     return {};
   return groups;
@@ -227,11 +267,15 @@ linalg::LinalgOp widenBroadcasts(RewriterBase &rewriter, linalg::LinalgOp op) {
            type.getNumElements() * 16 <= largest;
   };
   SmallVector<AffineMap> bigMaps;
+  SmallVector<MemRefType> types = operandTypes(op), bigTypes;
   for (OpOperand &operand : op->getOpOperands())
-    if (!isSmall(operand))
+    if (!isSmall(operand)) {
       bigMaps.push_back(maps[operand.getOperandNumber()]);
-  SmallVector<ReassociationIndices> groups = loopGroups(bigMaps, iterators);
-  if (groups.size() >= loopGroups(maps, iterators).size())
+      bigTypes.push_back(types[operand.getOperandNumber()]);
+    }
+  SmallVector<ReassociationIndices> groups =
+      loopGroups(bigMaps, iterators, bigTypes);
+  if (groups.size() >= loopGroups(maps, iterators, types).size())
     return op;
 
   Location loc = op.getLoc();
@@ -604,6 +648,19 @@ struct VectorizeCpuPass
       rewriter.setInsertionPoint(copy);
       rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
                                                   copy.getTarget());
+    }
+    // Fills, copies and maps (a pad's border and interior, bufferization's
+    // copies) as generics, so that their contiguous dims collapse like any
+    // other op's.
+    SmallVector<linalg::LinalgOp> named;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::FillOp, linalg::CopyOp, linalg::MapOp>(op.getOperation()) &&
+          isCandidate(op))
+        named.push_back(op);
+    });
+    for (linalg::LinalgOp op : named) {
+      rewriter.setInsertionPoint(op);
+      (void)linalg::generalizeNamedOp(rewriter, op);
     }
     SmallVector<linalg::LinalgOp> candidates;
     getOperation()->walk([&](linalg::LinalgOp op) {

@@ -97,14 +97,15 @@ func.func @spatial_sum_channels_last(%x: memref<1x8x8x16xf32>, %y: memref<1x16xf
 
 // A copy into a pad's interior (a strided view) becomes vectorized loops
 // instead of the runtime's element-by-element memrefCopy; a contiguous
-// copy stays (memcpy).
+// copy stays (memcpy). W and C, contiguous within a row of the view,
+// collapse into one dim of 128.
 
 // CHECK-LABEL: func.func @pad_interior_copy(
 // CHECK:         memref.subview
+// CHECK:         memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x8x8x16xf32, strided<[1600, 160, 16, 1], offset: 176>> into memref<1x8x128xf32, strided<[1600, 160, 1], offset: 176>>
 // CHECK:         scf.for
-// CHECK:         memref.subview %{{.*}} : memref<1x8x8x16xf32, strided<[1600, 160, 16, 1], offset: 176>> to memref<1x1x1x16xf32, strided<[1600, 160, 16, 1], offset: ?>>
-// CHECK:         vector.transfer_read {{.*}}, vector<16xf32>
-// CHECK:         vector.transfer_write {{.*}} : vector<16xf32>, memref<16xf32
+// CHECK:         vector.transfer_read {{.*}}, vector<64xf32>
+// CHECK:         vector.transfer_write {{.*}} : vector<64xf32>, memref<64xf32
 // CHECK:         memref.copy %{{.*}}, %{{.*}} : memref<1x8x8x16xf32> to memref<1x8x8x16xf32>
 func.func @pad_interior_copy(%x: memref<1x8x8x16xf32>, %p: memref<1x10x10x16xf32>,
                              %z: memref<1x8x8x16xf32>) {
@@ -272,6 +273,40 @@ func.func @per_channel_scale(%x: memref<1x4x4x16xf32>, %w: memref<16x1x1xf32>,
       ins(%x, %w : memref<1x4x4x16xf32>, memref<16x1x1xf32>) outs(%y : memref<1x4x4x16xf32>) {
   ^bb0(%a: f32, %b: f32, %o: f32):
     %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A group norm writing straight into a conv's padded input (a strided
+// view): only the dims contiguous in that view collapse (G, 1, C/G, not
+// W), the per-group statistics are widened, and the op runs on 32-channel
+// vectors rather than C/G = 4 lanes. A fill of the padded buffer collapses
+// to one flat loop.
+
+// CHECK-LABEL: func.func @group_apply_into_pad_interior(
+// CHECK:         memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3, 4, 5]] : memref<1x10x10x8x1x4xf32> into memref<3200xf32>
+// CHECK:         vector.transfer_write {{.*}} : vector<64xf32>, memref<64xf32
+// CHECK:         memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2], [3, 4, 5]] : memref<1x8x8x8x1x4xf32, strided<[3200, 320, 32, 4, 4, 1], offset: 352>> into memref<1x8x8x32xf32, strided<[3200, 320, 32, 1], offset: 352>>
+// CHECK:         arith.subf {{.*}} : vector<32xf32>
+// SIZE-LABEL:    func.func @group_apply_into_pad_interior(
+// SIZE:          arith.subf {{.*}} : vector<16xf32>
+func.func @group_apply_into_pad_interior(%x: memref<1x8x8x8x1x4xf32>, %m: memref<1x8x1xf32>,
+                                         %buf: memref<1x10x10x8x1x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%buf : memref<1x10x10x8x1x4xf32>)
+  %s = memref.subview %buf[0, 1, 1, 0, 0, 0] [1, 8, 8, 8, 1, 4] [1, 1, 1, 1, 1, 1]
+      : memref<1x10x10x8x1x4xf32> to memref<1x8x8x8x1x4xf32, strided<[3200, 320, 32, 4, 4, 1], offset: 352>>
+  linalg.generic {indexing_maps = [affine_map<(n, g, u, c, h, w) -> (n, h, w, g, u, c)>,
+                                   affine_map<(n, g, u, c, h, w) -> (n, g, u)>,
+                                   affine_map<(n, g, u, c, h, w) -> (n, h, w, g, u, c)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %m : memref<1x8x8x8x1x4xf32>, memref<1x8x1xf32>)
+      outs(%s : memref<1x8x8x8x1x4xf32, strided<[3200, 320, 32, 4, 4, 1], offset: 352>>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %a, %b : f32
     linalg.yield %r : f32
   }
   return

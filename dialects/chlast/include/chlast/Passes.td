@@ -100,6 +100,17 @@ def FuseElementwise : Pass<"chlast-fuse-elementwise", "::mlir::ModuleOp"> {
     channels-last conv into the conv's input map and hand cuDNN a
     channels-first tensor again (or give the conv extra operands, so that
     it could no longer be a cuDNN call).
+
+    Two additions to upstream's rules: constant-indexed unit dims of
+    operands (PyTorch's `[C, 1, 1]` parameters read as `(c, 0, 0)`,
+    keepdim reductions) are collapsed first, so that reshapes can move
+    through every op; and a producer cheap to recompute (all parallel, a
+    few `arith` ops, at most one full-size input) is fused into each of its
+    consumers even when it has several, so a group norm's `x - mean` is
+    never written:
+      %d = x - mean; %var = sum(%d * %d); %y = %d * rsqrt(%var)
+    becomes
+      %var = sum((x - mean) * (x - mean)); %y = (x - mean) * rsqrt(%var)
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::affine::AffineDialect",
@@ -231,7 +242,9 @@ def VectorizeCpu : Pass<"chlast-vectorize-cpu", "::mlir::ModuleOp"> {
     On bufferized IR, after `chlast-convs-to-cudnn`: every static linalg op
     other than a convolution that upstream's vectorizer accepts becomes
     loops around 1-D vector operations. Consecutive loops every operand
-    indexes contiguously are collapsed first (identity layouts only); the
+    indexes contiguously are collapsed first (in a strided view, such as
+    a pad's interior, only dims that are contiguous in memory); fills,
+    copies and maps become generics first so that they collapse too; the
     vector dim is the loop that is the innermost dim of the most operand
     elements, tiled by the largest divisor of its extent up to
     `vector-size`; every other loop is tiled by 1.
@@ -258,6 +271,55 @@ def VectorizeCpu : Pass<"chlast-vectorize-cpu", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GathersToBroadcasts : Pass<"chlast-gathers-to-broadcasts", "::mlir::ModuleOp"> {
+  let summary = "Nearest-neighbour upsampling gathers as broadcasts";
+  let description = [{
+    A `linalg.generic` on tensors whose body reads one tensor with
+    `tensor.extract` at indices that are each a constant, a loop index, or
+    a loop index divided by an integer (what importers make of ONNX Resize
+    and PyTorch's nearest `interpolate`) becomes a generic that reads it
+    through an indexing map over an expanded output (each upsampled dim
+    split into [extent / s, s]), then collapses: a broadcast, which
+    vectorizes and coalesces, instead of a gather. Which function of the
+    loop an index is, is found by evaluating its computation for every
+    value of the loop.
+
+    Before:
+      linalg.generic outs(%e : tensor<1x16x16x32xf32>) {
+        %v = tensor.extract %x[%c0, floor(h / 2.0), floor(w / 2.0), %c]
+      }
+    After:
+      %o = linalg.generic ins(%x : tensor<1x8x8x32xf32>)
+             outs(tensor<1x8x2x8x2x32xf32>) {(n, c, h, i, w, j) -> (n, h, w, c)}
+      tensor.collapse_shape %o into tensor<1x16x16x32xf32>
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def ProfileOps : Pass<"chlast-profile-ops", "::mlir::ModuleOp"> {
+  let summary = "Time every top-level op of bufferized functions";
+  let description = [{
+    On bufferized IR (after `chlast-lower-to-cudnn-calls`): every op of a
+    function's body that does work (a linalg op, a copy, a call, a loop)
+    gets a call to `chlast_profile_mark(id)` before it and
+    `chlast_profile_mark(-1)` after it, so that a runtime defining that
+    function can time it, whatever later passes make of the op. The module
+    gets a `chlast.profile_ops` array attribute: one label per id (what the
+    op is, its shape, the operations of its body, its location).
+    `chlast-run --profile-ops` uses it.
+
+    Before:
+      linalg.generic {...} ins(%x : memref<1x8x8x32xf32>) outs(%y) { exp }
+    After:
+      call @chlast_profile_mark(%c3) : (i64) -> ()
+      linalg.generic {...} ins(%x : memref<1x8x8x32xf32>) outs(%y) { exp }
+      call @chlast_profile_mark(%c-1) : (i64) -> ()
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::arith::ArithDialect"];
 }
 

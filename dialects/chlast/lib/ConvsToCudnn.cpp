@@ -18,7 +18,7 @@
 // dims (N, C, spatial...) and element strides of x and y, the filter dims
 // (K, C/groups, spatial...) and format (KCRS or KRSC), conv strides,
 // dilations, groups, element offsets, flags (bias, accumulate, relu,
-// residual) and padding. The call's last argument is the residual z (0
+// residual, constant filter) and padding. The call's last argument is the residual z (0
 // when none); z has y's type.
 //
 // A symmetric zero padding feeding the conv (what `tensor.pad` bufferizes
@@ -64,6 +64,7 @@ constexpr int64_t kFlagBias = 1;
 constexpr int64_t kFlagAccumulate = 2;
 constexpr int64_t kFlagRelu = 4;
 constexpr int64_t kFlagResidual = 8;
+constexpr int64_t kFlagConstantFilter = 16;
 constexpr StringLiteral kConvFunction = "chlast_cudnn_conv";
 
 /// Offsets into the spec; see src/runtime/cuda/spec.rs.
@@ -754,6 +755,12 @@ struct ConvsToCudnnPass
         epilogue->op.erase();
       }
     }
+    // A filter read from a constant global cannot change between calls:
+    // the runtime may keep its reordered copy without checking it again.
+    if (auto global = rootOf(w).getDefiningOp<memref::GetGlobalOp>())
+      if (auto definition = symbols.lookup<memref::GlobalOp>(global.getName());
+          definition && definition.getConstant())
+        flags |= kFlagConstantFilter;
     spec[Flags] = flags;
 
     OpBuilder builder(op);

@@ -11,7 +11,7 @@
 //! | 1 | element type: 0 = f32, 1 = f16 (the compute type is always f32) |
 //! | 2 | spatial rank k, 2 or 3; tensors have k + 2 dims |
 //! | 3 | groups |
-//! | 4 | flags: bit 0 = bias (a K-element vector added per output channel), bit 1 = accumulate (y = conv + y), bit 2 = relu (max(., 0) applied last), bit 3 = residual (a tensor z of y's shape and strides added before the relu) |
+//! | 4 | flags: bit 0 = bias (a K-element vector added per output channel), bit 1 = accumulate (y = conv + y), bit 2 = relu (max(., 0) applied last), bit 3 = residual (a tensor z of y's shape and strides added before the relu), bit 4 = constant filter (w is a constant of the program: it never changes between calls) |
 //! | 5 | filter format: 0 = KCRS (cuDNN's NCHW), 1 = KRSC (cuDNN's NHWC) |
 //! | 6..11 | x dims in cuDNN's logical order N, C, spatial... (k + 2 used) |
 //! | 11..16 | x strides in elements, same order |
@@ -44,8 +44,12 @@ pub const FLAG_RELU: i64 = 4;
 /// Flag bit: a residual tensor z (y's dims and strides) is added before the
 /// ReLU.
 pub const FLAG_RESIDUAL: i64 = 8;
+/// Flag bit: the filter is a constant of the program (its bytes never
+/// change between calls, so a reordered copy can be kept unchecked).
+pub const FLAG_CONSTANT_FILTER: i64 = 16;
 /// Every flag bit this runtime reads.
-const KNOWN_FLAGS: i64 = FLAG_BIAS | FLAG_ACCUMULATE | FLAG_RELU | FLAG_RESIDUAL;
+const KNOWN_FLAGS: i64 =
+    FLAG_BIAS | FLAG_ACCUMULATE | FLAG_RELU | FLAG_RESIDUAL | FLAG_CONSTANT_FILTER;
 
 const VERSION: usize = 0;
 const ELEMENT: usize = 1;
@@ -137,6 +141,8 @@ pub struct ConvSpec {
     /// Whether a residual tensor z (y's dims and strides) is added before
     /// the ReLU.
     pub residual: bool,
+    /// Whether the filter is a constant of the program.
+    pub constant_filter: bool,
     /// Memory order of the filter.
     pub filter_format: FilterFormat,
     /// x dims N, C, spatial...
@@ -224,6 +230,7 @@ impl ConvSpec {
             accumulate: flags & FLAG_ACCUMULATE != 0,
             relu: flags & FLAG_RELU != 0,
             residual: flags & FLAG_RESIDUAL != 0,
+            constant_filter: flags & FLAG_CONSTANT_FILTER != 0,
             filter_format,
             x_dims: take(X_DIMS, rank + 2),
             x_strides: take(X_STRIDES, rank + 2),
@@ -254,6 +261,7 @@ impl ConvSpec {
             (self.accumulate, FLAG_ACCUMULATE),
             (self.relu, FLAG_RELU),
             (self.residual, FLAG_RESIDUAL),
+            (self.constant_filter, FLAG_CONSTANT_FILTER),
         ]
         .iter()
         .filter(|(set, _)| *set)
@@ -575,6 +583,7 @@ pub(crate) mod tests {
             accumulate: false,
             relu: false,
             residual: false,
+            constant_filter: false,
             filter_format: FilterFormat::Krsc,
             x_dims: vec![1, 4, 16, 16],
             x_strides: vec![16 * 16 * 4, 1, 16 * 4, 4],
@@ -601,6 +610,7 @@ pub(crate) mod tests {
             accumulate: true,
             relu: false,
             residual: false,
+            constant_filter: false,
             filter_format: FilterFormat::Kcrs,
             x_dims: vec![2, 4, 9, 11, 10],
             x_strides: vec![4 * 9 * 11 * 10, 9 * 11 * 10, 11 * 10, 10, 1],
@@ -627,7 +637,12 @@ pub(crate) mod tests {
 
     #[test]
     fn round_trip() {
-        for spec in [nhwc_3x3(), grouped_3d(), nhwc_3x3_residual_relu()] {
+        let constant = ConvSpec {
+            constant_filter: true,
+            ..nhwc_3x3()
+        };
+        assert_eq!(constant.encode()[4], FLAG_BIAS | FLAG_CONSTANT_FILTER);
+        for spec in [nhwc_3x3(), grouped_3d(), nhwc_3x3_residual_relu(), constant] {
             let words = spec.encode();
             assert_eq!(words.len(), SPEC_LEN);
             assert_eq!(ConvSpec::decode(&words).expect("valid spec"), spec);
@@ -713,7 +728,7 @@ pub(crate) mod tests {
         assert!(decode_error(|w| w[1] = 5).contains("element type 5"));
         assert!(decode_error(|w| w[2] = 1).contains("spatial rank 1"));
         assert!(decode_error(|w| w[2] = 4).contains("spatial rank 4"));
-        assert!(decode_error(|w| w[4] = 16).contains("unknown flags"));
+        assert!(decode_error(|w| w[4] = 32).contains("unknown flags"));
         assert!(
             decode_error(|w| w[4] = FLAG_ACCUMULATE | FLAG_RESIDUAL)
                 .contains("accumulate and residual")

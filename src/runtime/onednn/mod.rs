@@ -16,9 +16,9 @@
 //!   and x and y are reordered in and out around it: the fair channels-first
 //!   baseline, and the reorders chlast's layout pass exists to remove;
 //! - the filter is reordered once into the primitive's layout and kept; a
-//!   later call with the same filter pointer reuses it after checking the
-//!   bytes are unchanged (filters are constants in imported models, but a
-//!   computed filter stays correct);
+//!   later call with the same filter pointer reuses it, at once when the
+//!   spec marks it a constant of the program (imported weights), else after
+//!   checking its bytes are unchanged (so a computed filter stays correct);
 //! - accumulation (y += conv) and the residual (y = conv + z) are oneDNN's
 //!   `sum` post-op on y (z copied into y first unless they are the same
 //!   buffer); ReLU is an `eltwise_relu` post-op.
@@ -711,7 +711,10 @@ unsafe fn execute(
         let bytes = spec.w_bytes();
         // SAFETY: the filter buffer holds the spec's w_bytes.
         let current = unsafe { std::slice::from_raw_parts(operands.w as *const u8, bytes) };
+        // A constant filter at the same address is the same filter; any
+        // other is compared byte for byte.
         let fresh = match &prepared.w_source {
+            Some((address, _)) if spec.constant_filter => *address != operands.w,
             Some((address, saved)) => *address != operands.w || saved.as_slice() != current,
             None => true,
         };

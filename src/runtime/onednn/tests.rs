@@ -273,6 +273,40 @@ fn a_changed_filter_is_reordered_again() {
 }
 
 #[test]
+fn a_constant_filter_is_not_checked_again() {
+    // The spec says the filter is a constant of the program: the reordered
+    // copy made at the first call is reused without reading w again (so
+    // changed bytes at the same address are, by contract, not seen).
+    let spec = ConvSpec {
+        constant_filter: true,
+        ..nhwc_3x3()
+    };
+    let x = values(spec.x_bytes() / 4, 17);
+    let mut w = values(spec.w_bytes() / 4, 18);
+    let bias = values(8, 19);
+    let mut y = vec![0.0f32; spec.y_bytes() / 4];
+    let mut run = |w: &[f32]| {
+        let operands = ConvOperands::new(
+            &spec,
+            x.as_ptr() as u64,
+            w.as_ptr() as u64,
+            y.as_mut_ptr() as u64,
+            bias.as_ptr() as u64,
+            0,
+        )
+        .expect("operands");
+        // SAFETY: buffers of the spec's sizes.
+        unsafe { forward(&spec, &operands) }.expect("runs");
+        y.clone()
+    };
+    let first = run(&w);
+    for v in w.iter_mut() {
+        *v = -*v;
+    }
+    assert_eq!(run(&w), first);
+}
+
+#[test]
 fn bad_specs_are_recorded_not_panicked() {
     let _ = take_error();
     let words = vec![0i64; crate::runtime::cuda::spec::SPEC_LEN];

@@ -536,3 +536,26 @@ func.func @generalized_fills(%x: memref<1x10x10x4xf32>, %w: memref<8x3x3x4xf32>,
   linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y2 : memref<1x8x8x8xf32>)
   return
 }
+
+// -----
+
+// A filter read from a constant global (imported weights), through a view:
+// flags 16 (constant filter: the runtime keeps its reordered copy without
+// checking it again). A filter in a mutable global gets no such flag.
+// CHECK-DAG: dense<[1, 0, 2, 1, 16, 1,
+// CHECK-DAG: dense<[1, 0, 2, 1, 0, 1,
+// CHECK-LABEL: func.func @constant_filter
+// CHECK-COUNT-2: call @chlast_cudnn_conv
+memref.global "private" constant @weights : memref<8x3x3x4xf32> = dense<0.5>
+memref.global "private" @mutable_weights : memref<8x3x3x4xf32> = dense<0.5>
+func.func @constant_filter(%x: memref<1x10x10x4xf32>, %y: memref<1x8x8x8xf32>, %y2: memref<1x8x8x8xf32>) {
+  %g = memref.get_global @weights : memref<8x3x3x4xf32>
+  %w = memref.subview %g[0, 0, 0, 0] [8, 3, 3, 4] [1, 1, 1, 1] : memref<8x3x3x4xf32> to memref<8x3x3x4xf32, strided<[36, 12, 4, 1]>>
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%y : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x10x10x4xf32>, memref<8x3x3x4xf32, strided<[36, 12, 4, 1]>>) outs(%y : memref<1x8x8x8xf32>)
+  %m = memref.get_global @mutable_weights : memref<8x3x3x4xf32>
+  linalg.fill ins(%z : f32) outs(%y2 : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %m : memref<1x10x10x4xf32>, memref<8x3x3x4xf32>) outs(%y2 : memref<1x8x8x8xf32>)
+  return
+}

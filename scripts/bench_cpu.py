@@ -18,6 +18,11 @@ against PyTorch's (models/real/NAME.torch.npy), PyTorch's own against it
 too; the example models have no PyTorch module (columns c and d empty).
 Writes a markdown table to stdout and --json.
 
+PyTorch and onnxruntime run in a child process per model (`--framework-worker
+NAME`), so that no thread pool of theirs is alive (spinning on the same
+cores) while chlast is timed: in one process, the small corpus models ran
+up to 1.8x slower under chlast-run right after PyTorch had run.
+
 Run through scripts/bench-cpu.sh, which makes the Python environment.
 """
 
@@ -170,8 +175,23 @@ def fmt(value, digits=1):
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def framework_rows(name, args):
+    """(c) and (d) for corpus model `name`, measured by a child process
+    (`--framework-worker`) that exits before chlast runs again."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--framework-worker", name,
+           "--threads", str(args.threads), "--iterations", str(args.iterations)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        message = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"torch_nchw": {"status": "fail", "message": message[:300]}}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--framework-worker", metavar="NAME",
+                    help="internal: print (c) and (d) for corpus model NAME as JSON and exit")
     ap.add_argument("--chlast-run", default=os.path.join(ROOT, "target/release/chlast-run"))
     ap.add_argument("--iterations", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -180,6 +200,13 @@ def main():
     ap.add_argument("--no-torch", action="store_true", help="chlast columns only")
     ap.add_argument("--json", help="write the rows here too")
     args = ap.parse_args()
+    if args.framework_worker:
+        try:
+            rows = pytorch_and_ort(args.framework_worker, args)
+        except Exception as e:  # noqa: BLE001 - reported in the table
+            rows = {"torch_nchw": {"status": "fail", "message": f"{type(e).__name__}: {e}"[:300]}}
+        print(json.dumps(rows))
+        return
     started = time.time()
     wanted = set(args.models.split(",")) if args.models else None
     rows = []
@@ -200,10 +227,7 @@ def main():
                "imported": chlast(args.chlast_run, path, inputs, expect, None, args),
                "channels_last": chlast(args.chlast_run, path, inputs, expect, "conv-channels-last", args)}
         if corpus and not args.no_torch:
-            try:
-                row.update(pytorch_and_ort(corpus, args))
-            except Exception as e:  # noqa: BLE001 - reported in the table
-                row["torch_nchw"] = {"status": "fail", "message": f"{type(e).__name__}: {e}"[:300]}
+            row.update(framework_rows(corpus, args))
         rows.append(row)
 
     print(f"CPU benchmark, {datetime.date.today()}: {cpu_model()}, {args.threads} threads, "

@@ -16,7 +16,7 @@ deps:
 	@./scripts/deps.sh
 
 build: deps
-	$(CARGO) build --bin chlast-opt --bin chlast-run
+	$(CARGO) build --bin chlast-opt --bin chlast-run --bin chlast-compile
 
 demo: build
 	./target/debug/chlast-opt --conv-channels-last=stats=- $(DEMO_INPUT)

@@ -24,6 +24,7 @@
 //! pm.run(&mut module).unwrap();
 //! ```
 
+pub mod aot;
 pub mod dialect;
 pub mod error;
 pub mod ffi;
@@ -39,3 +40,26 @@ pub use error::Error;
 
 /// The version of chlast, as `chlast-opt --version` prints it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Runs a command-line tool's `body` on a thread with a 1 GiB stack (MLIR's
+/// parser and passes recurse once per nesting level; only the pages used
+/// are committed) and exits the process from that thread with the code
+/// `body` returns, so nothing is torn down after MLIR has run. Returns
+/// only if `body` panicked (its message is printed already).
+pub fn run_on_large_stack(
+    name: &str,
+    body: impl FnOnce() -> i32 + Send + 'static,
+) -> std::process::ExitCode {
+    let worker = std::thread::Builder::new()
+        .name(name.into())
+        .stack_size(1 << 30)
+        .spawn(move || {
+            let code = body();
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            std::process::exit(code)
+        })
+        .unwrap_or_else(|e| panic!("cannot start the {name} thread: {e}"));
+    let _ = worker.join();
+    std::process::ExitCode::FAILURE
+}

@@ -19,12 +19,14 @@ if not os.path.exists(chlast_opt):
     lit_config.fatal("chlast-opt not found at %s (build with `cargo build` or set CHLAST_OPT)" % chlast_opt)
 
 chlast_run = os.environ.get("CHLAST_RUN") or os.path.join(os.path.dirname(chlast_opt), "chlast-run")
+chlast_compile = os.path.join(os.path.dirname(chlast_opt), "chlast-compile")
 
 # Real importer output, committed under examples/imported/ (see its README).
 imported = os.path.join(os.path.dirname(config.test_source_root), "examples", "imported")
 
 config.substitutions.append(("%chlast-opt", chlast_opt))
 config.substitutions.append(("%chlast-run", chlast_run))
+config.substitutions.append(("%chlast-compile", chlast_compile))
 config.substitutions.append(("%imported", os.path.abspath(imported)))
 # The ONNX import route (scripts/import-onnx.sh) and its venv's python, which
 # has onnx for test/import-onnx/Inputs/make_onnx.py (scripts/deps.sh makes it).

@@ -2,7 +2,8 @@
 //! binary is large): the lit suite over `test/`, the embedding example, the
 //! CPU equivalence check of the rewrites, the CUDA target's checks
 //! (`integration/cuda.rs`) and the real-model corpus against PyTorch
-//! (`integration/corpus.rs`).
+//! (`integration/corpus.rs`), and ahead-of-time compiled models linked
+//! into a C program (`integration/aot.rs`).
 
 #[path = "../examples/embed.rs"]
 mod embed;
@@ -18,6 +19,9 @@ mod gpu_bundle;
 
 #[path = "integration/fuzz.rs"]
 mod fuzz;
+
+#[path = "integration/aot.rs"]
+mod aot;
 
 use std::{path::PathBuf, process::Command};
 

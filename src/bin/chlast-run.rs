@@ -154,31 +154,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // MLIR's parser and passes recurse once per nesting level: deeply
-    // nested input needs more than the 8 MiB main thread (only the pages
-    // used are committed).
-    // The worker exits the process itself (see chlast-opt): no thread
-    // teardown after MLIR has run.
-    let worker = std::thread::Builder::new()
-        .name("chlast-run".into())
-        .stack_size(1 << 30)
-        .spawn(move || {
-            let code = match run(&options) {
-                Ok(true) => 0,
-                Ok(false) => 1,
-                Err(message) => {
-                    eprintln!("chlast-run: {message}");
-                    1
-                }
-            };
-            use std::io::Write as _;
-            let _ = std::io::stdout().flush();
-            std::process::exit(code)
-        })
-        .expect("cannot start the chlast-run thread");
-    // Only a panic returns here; its message has been printed already.
-    let _ = worker.join();
-    ExitCode::FAILURE
+    chlast::run_on_large_stack("chlast-run", move || match run(&options) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(message) => {
+            eprintln!("chlast-run: {message}");
+            1
+        }
+    })
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {

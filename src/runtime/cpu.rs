@@ -154,28 +154,16 @@ impl<'c> CpuProgram<'c> {
         source_name: &str,
         options: &CompileOptions,
     ) -> Result<Self, RuntimeError> {
-        let (entry, mut module, signature) =
-            lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
-        lowering::check_tensor_sizes(&module, &entry)?;
-        let (mut passes, mut symbols) = match options.convs {
-            Convs::Loops => (lowering::cpu_passes(), vec![]),
-            Convs::CudnnReference => (lowering::cudnn_on_cpu_passes(), reference::symbols()),
-            Convs::OneDnn => {
-                onednn::available().map_err(RuntimeError::Library)?;
-                (
-                    lowering::onednn_passes(onednn::openmp::load().is_ok()),
-                    onednn::symbols(),
-                )
-            }
-        };
-        if options.profile_ops {
-            passes = lowering::with_profile(passes);
-            symbols.extend(profile::symbols());
+        if options.convs == Convs::OneDnn {
+            onednn::available().map_err(RuntimeError::Library)?;
         }
-        let passes: Vec<&str> = passes.iter().map(String::as_str).collect();
-        lowering::lower_to_llvm(context, &mut module, &entry, &passes)?;
-        let profile_labels = profile_labels(&module);
-
+        let LoweredCpu {
+            entry,
+            module,
+            signature,
+            symbols,
+            profile_labels,
+        } = lower(context, module, source_name, options)?;
         melior::utility::register_all_llvm_translations(context);
         let needs_runner_utils = lowering::external_functions(&module)
             .iter()
@@ -308,6 +296,57 @@ impl<'c> CpuProgram<'c> {
             None => Ok(()),
         }
     }
+}
+
+/// A function lowered for the host CPU, not yet compiled: what
+/// [`CpuProgram`] hands to the JIT and `chlast-compile` to LLVM.
+pub struct LoweredCpu<'c> {
+    /// The entry function's name.
+    pub entry: String,
+    /// The module in the LLVM dialect.
+    pub module: Module<'c>,
+    /// The entry function's argument and result types.
+    pub signature: Signature,
+    /// The runtime functions the code calls and their addresses in this
+    /// process (oneDNN's convolutions, the profile's marks).
+    pub symbols: Vec<(&'static str, *mut std::ffi::c_void)>,
+    /// One label per timed op when lowered with `profile_ops`.
+    pub profile_labels: Vec<String>,
+}
+
+/// Lowers a function of `module` (left unchanged: the lowering works on a
+/// clone) to the LLVM dialect with the pipeline of `options.convs`.
+pub fn lower<'c>(
+    context: &Context,
+    module: &Module<'c>,
+    source_name: &str,
+    options: &CompileOptions,
+) -> Result<LoweredCpu<'c>, RuntimeError> {
+    let (entry, mut module, signature) =
+        lowering::materialized_clone(context, module, options.entry.as_deref(), source_name)?;
+    lowering::check_tensor_sizes(&module, &entry)?;
+    let (mut passes, mut symbols) = match options.convs {
+        Convs::Loops => (lowering::cpu_passes(), vec![]),
+        Convs::CudnnReference => (lowering::cudnn_on_cpu_passes(), reference::symbols()),
+        Convs::OneDnn => (
+            lowering::onednn_passes(onednn::openmp::load().is_ok()),
+            onednn::symbols(),
+        ),
+    };
+    if options.profile_ops {
+        passes = lowering::with_profile(passes);
+        symbols.extend(profile::symbols());
+    }
+    let passes: Vec<&str> = passes.iter().map(String::as_str).collect();
+    lowering::lower_to_llvm(context, &mut module, &entry, &passes)?;
+    let profile_labels = profile_labels(&module);
+    Ok(LoweredCpu {
+        entry,
+        module,
+        signature,
+        symbols,
+        profile_labels,
+    })
 }
 
 /// The labels `chlast-profile-ops` left on the module (none when it did

@@ -1,0 +1,196 @@
+//! `chlast-compile`: compiles a function of an MLIR file ahead of time into
+//! an object file for the host CPU (see `chlast::aot`).
+//!
+//! ```text
+//! chlast-compile FILE.mlir -o model.o [--header model.h] [--emit-llvm model.ll]
+//!                [--target cpu|cpu-reference] [--passes PIPELINE]
+//!                [--entry NAME] [--opt-level L]
+//! ```
+//!
+//! Errors print `chlast-compile: ...` and exit with status 1, leaving no
+//! partial output file.
+
+use chlast::{
+    aot::{self, Outputs},
+    runtime::{
+        self,
+        cpu::{CompileOptions, Convs},
+    },
+};
+use std::{path::PathBuf, process::ExitCode};
+
+const USAGE: &str = "\
+usage: chlast-compile FILE.mlir -o OUT.o [options]
+
+Compiles a function of FILE ahead of time: lowered as chlast-run lowers it
+for the CPU, translated to LLVM IR, optimized by LLVM (inkwell) for this
+machine's CPU and written as an object file defining _mlir_ciface_ENTRY
+(MLIR's C interface: a memref descriptor pointer per argument, then one per
+result, allocated by the caller).
+
+options:
+  -o OUT.o              the object file to write (required)
+  --header OUT.h        also write a C header declaring the entry point and
+                        its memref descriptor structs
+  --emit-llvm OUT.ll    also write the optimized LLVM IR
+  --target T            cpu (default): chlast-run's CPU target, vectorized
+                        and threaded; the object calls chlast_cudnn_conv for
+                        every convolution and LLVM's OpenMP runtime (libomp),
+                        so it links with a runtime providing them;
+                        cpu-reference: everything (convolutions too) as
+                        loops; the object needs only libm (and, when it
+                        copies strided views, libmlir_c_runner_utils)
+  --passes PIPELINE     run these passes on FILE first, e.g. conv-channels-last
+  --entry NAME          function to compile (default: the only public func.func)
+  --opt-level L         LLVM optimization level, 0-3 (default 2)
+  -h, --help            print this help
+  --version             print the version
+";
+
+#[derive(Debug, Default)]
+struct Options {
+    file: PathBuf,
+    object: PathBuf,
+    header: Option<PathBuf>,
+    llvm_ir: Option<PathBuf>,
+    reference: bool,
+    passes: Option<String>,
+    entry: Option<String>,
+    opt_level: Option<u32>,
+}
+
+enum Command {
+    Compile(Box<Options>),
+    Help,
+    Version,
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    let mut options = Options::default();
+    let (mut file, mut object) = (None, None);
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| iter.next().cloned())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--version" => return Ok(Command::Version),
+            "-o" => object = Some(PathBuf::from(value(flag)?)),
+            "--header" => options.header = Some(PathBuf::from(value(flag)?)),
+            "--emit-llvm" => options.llvm_ir = Some(PathBuf::from(value(flag)?)),
+            "--passes" => options.passes = Some(value(flag)?),
+            "--entry" => options.entry = Some(value(flag)?.trim_start_matches('@').to_string()),
+            "--target" => {
+                options.reference = match value(flag)?.as_str() {
+                    "cpu" => false,
+                    "cpu-reference" => true,
+                    other => {
+                        return Err(format!(
+                            "--target must be cpu or cpu-reference, not '{other}' \
+                             (the CUDA target runs only under chlast-run)"
+                        ));
+                    }
+                }
+            }
+            "--opt-level" | "-O" => {
+                let level: u32 = value(flag)?
+                    .parse()
+                    .map_err(|_| "--opt-level must be 0, 1, 2 or 3".to_string())?;
+                if level > 3 {
+                    return Err("--opt-level must be 0, 1, 2 or 3".into());
+                }
+                options.opt_level = Some(level);
+            }
+            _ if flag.starts_with('-') && flag != "-" => {
+                return Err(format!("unknown option '{arg}'"));
+            }
+            _ if file.is_none() => file = Some(PathBuf::from(arg)),
+            _ => return Err(format!("unexpected argument '{arg}' (one input file only)")),
+        }
+    }
+    options.file = file.ok_or("no input file (usage: chlast-compile FILE.mlir -o OUT.o)")?;
+    options.object = object.ok_or("no output file: -o OUT.o is required")?;
+    Ok(Command::Compile(Box::new(options)))
+}
+
+fn compile(options: &Options) -> Result<(), String> {
+    let context = runtime::create_context();
+    let mut module =
+        runtime::cpu::parse_file(&context, &options.file).map_err(|e| e.to_string())?;
+    if let Some(pipeline) = &options.passes {
+        runtime::lowering::run_pipeline(&context, &mut module, pipeline)
+            .map_err(|e| e.to_string())?;
+    }
+    let compile_options = CompileOptions {
+        entry: options.entry.clone(),
+        opt_level: options
+            .opt_level
+            .unwrap_or(CompileOptions::default().opt_level),
+        convs: if options.reference {
+            Convs::Loops
+        } else {
+            Convs::OneDnn
+        },
+        ..Default::default()
+    };
+    let compiled = aot::compile(
+        &context,
+        &module,
+        &options.file.display().to_string(),
+        &compile_options,
+        Outputs {
+            object: &options.object,
+            header: options.header.as_deref(),
+            llvm_ir: options.llvm_ir.as_deref(),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "{}: _mlir_ciface_{} {}",
+        options.object.display(),
+        compiled.entry,
+        compiled.signature
+    );
+    if !compiled.external_functions.is_empty() {
+        println!(
+            "external functions: {}",
+            compiled.external_functions.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse_args(&args) {
+        Ok(Command::Compile(options)) => options,
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("chlast-compile {}", chlast::VERSION);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("chlast-compile: {message}");
+            eprintln!("(run chlast-compile --help for usage)");
+            return ExitCode::FAILURE;
+        }
+    };
+    chlast::run_on_large_stack("chlast-compile", move || match compile(&options) {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("chlast-compile: {message}");
+            1
+        }
+    })
+}

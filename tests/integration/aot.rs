@@ -1,0 +1,199 @@
+//! `chlast-compile` end to end: example models compiled ahead of time into
+//! objects, linked with `cc` into a C program that reads the inputs from a
+//! file, calls the entry point and writes the results; its results must
+//! equal `chlast-run`'s (the JIT of the same lowering) on the same inputs.
+
+use chlast::runtime::{
+    self,
+    compare::{self, Tolerance},
+    cpu::{CompileOptions, Convs, CpuProgram},
+    entry::Signature,
+    random,
+    tensor::{Tensor, TensorData},
+};
+use std::{fs, path::Path, path::PathBuf, process::Command};
+
+/// A C `main` for `entry`: reads every argument's bytes, in order, from
+/// argv[1], calls `_mlir_ciface_ENTRY` and writes every result's bytes, in
+/// order, to argv[2]. Uses the types of chlast-compile's header.
+fn c_driver(entry: &str, signature: &Signature, header: &str) -> String {
+    let mut text = format!(
+        "#include <stdio.h>\n#include <stdlib.h>\n#include \"{header}\"\n\n\
+         int main(int argc, char **argv) {{\n  if (argc != 3) return 2;\n  \
+         FILE *in = fopen(argv[1], \"rb\");\n  if (!in) return 3;\n"
+    );
+    let mut call = Vec::new();
+    let all: Vec<_> = signature
+        .arguments
+        .iter()
+        .map(|s| ("arg", s))
+        .chain(signature.results.iter().map(|s| ("result", s)))
+        .collect();
+    let mut counts = [0usize; 2];
+    for (kind, spec) in &all {
+        let index = if *kind == "arg" { 0 } else { 1 };
+        let name = format!("{kind}{}", counts[index]);
+        counts[index] += 1;
+        let rank = spec.shape.len();
+        let ty = format!("chlast_memref_{}_{rank}d", spec.element);
+        let bytes = spec.len() * spec.element.size_bytes();
+        text += &format!(
+            "  {ty} {name};\n  {name}.allocated = {name}.aligned = malloc({bytes});\n  \
+             {name}.offset = 0;\n"
+        );
+        let strides = runtime::memref::row_major_strides(&spec.shape);
+        for (d, (&size, &stride)) in spec.shape.iter().zip(&strides).enumerate() {
+            text += &format!("  {name}.sizes[{d}] = {size};\n  {name}.strides[{d}] = {stride};\n");
+        }
+        if *kind == "arg" {
+            text += &format!("  if (fread({name}.aligned, 1, {bytes}, in) != {bytes}) return 4;\n");
+        }
+        call.push(format!("&{name}"));
+    }
+    text += &format!(
+        "  fclose(in);\n  _mlir_ciface_{entry}({});\n  FILE *out = fopen(argv[2], \"wb\");\n  \
+         if (!out) return 5;\n",
+        call.join(", ")
+    );
+    for (i, spec) in signature.results.iter().enumerate() {
+        let bytes = spec.len() * spec.element.size_bytes();
+        text += &format!("  fwrite(result{i}.aligned, 1, {bytes}, out);\n");
+    }
+    text += "  fclose(out);\n  return 0;\n}\n";
+    text
+}
+
+/// Compiles `model` with chlast-compile, links it with the C driver and
+/// returns the program's results on `inputs`.
+fn run_compiled(
+    model: &Path,
+    target: &str,
+    dir: &Path,
+    inputs: &[Tensor],
+) -> (Signature, Vec<Vec<u8>>) {
+    let object = dir.join("model.o");
+    let header = dir.join("model.h");
+    let output = Command::new(env!("CARGO_BIN_EXE_chlast-compile"))
+        .arg(model)
+        .args(["--target", target, "-o"])
+        .arg(&object)
+        .arg("--header")
+        .arg(&header)
+        .output()
+        .expect("cannot run chlast-compile");
+    assert!(
+        output.status.success(),
+        "chlast-compile {}: {}",
+        model.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+
+    let context = runtime::create_context();
+    let module = runtime::cpu::parse_file(&context, model).expect("parses");
+    let entry = runtime::entry::select_entry(&module, None, "model").expect("entry");
+    let signature = runtime::entry::signature(&module, &entry).expect("signature");
+    let driver = dir.join("main.c");
+    fs::write(&driver, c_driver(&entry, &signature, "model.h")).unwrap();
+    let program = dir.join("model");
+    let mut cc = Command::new("cc");
+    cc.arg("-O1")
+        .arg(&driver)
+        .arg(&object)
+        .arg("-o")
+        .arg(&program)
+        .arg("-lm");
+    if stdout.contains("memrefCopy") {
+        let utils = Path::new(runtime::cpu::RUNNER_UTILS);
+        cc.arg(utils)
+            .arg(format!("-Wl,-rpath,{}", utils.parent().unwrap().display()));
+    }
+    let linked = cc.output().expect("cannot run cc");
+    assert!(
+        linked.status.success(),
+        "cc: {}",
+        String::from_utf8_lossy(&linked.stderr)
+    );
+
+    let input_file = dir.join("inputs.bin");
+    let bytes: Vec<u8> = inputs.iter().flat_map(|t| t.data.to_le_bytes()).collect();
+    fs::write(&input_file, bytes).unwrap();
+    let output_file = dir.join("outputs.bin");
+    let ran = Command::new(&program)
+        .arg(&input_file)
+        .arg(&output_file)
+        .status()
+        .expect("cannot run the compiled program");
+    assert!(ran.success(), "{}: exit status {ran}", program.display());
+    let data = fs::read(&output_file).unwrap();
+    let mut results = Vec::new();
+    let mut at = 0;
+    for spec in &signature.results {
+        let n = spec.len() * spec.element.size_bytes();
+        results.push(data[at..at + n].to_vec());
+        at += n;
+    }
+    (signature, results)
+}
+
+#[test]
+fn compiled_models_equal_chlast_run() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("chlast-aot-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    for name in ["unet_block2d", "vae_decoder3d"] {
+        let model = root.join(format!("examples/models/{name}.mlir"));
+        let context = runtime::create_context();
+        let options = CompileOptions {
+            convs: Convs::Loops,
+            ..Default::default()
+        };
+        let module = runtime::cpu::parse_file(&context, &model).expect("parses");
+        let jit = CpuProgram::from_module(&context, &module, name, &options).expect("compiles");
+        let inputs = random::random_inputs(3, &jit.signature().arguments);
+        let expected = jit.run(&inputs).expect("runs");
+        let (signature, results) = run_compiled(&model, "cpu-reference", &dir, &inputs);
+        assert_eq!(results.len(), expected.len());
+        for ((bytes, reference), spec) in results.iter().zip(&expected).zip(&signature.results) {
+            let actual = Tensor {
+                shape: spec.shape.clone(),
+                data: TensorData::from_le_bytes(spec.element, bytes).expect("result bytes"),
+            };
+            let report = compare::compare(reference, &actual, Tolerance::default_for(spec.element));
+            assert!(report.passed(), "{name}: compiled vs chlast-run: {report}");
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cpu_target_objects_call_the_convolution_runtime() {
+    // `--target cpu` objects are chlast-run's CPU pipeline: convolutions
+    // become calls to chlast_cudnn_conv (oneDNN in chlast-run), large loops
+    // OpenMP calls; the object leaves both to the link.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("chlast-aot-cpu-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let object = dir.join("model.o");
+    let output = Command::new(env!("CARGO_BIN_EXE_chlast-compile"))
+        .arg(root.join("examples/models/resnet_chain2d.mlir"))
+        .args(["--passes", "conv-channels-last", "-o"])
+        .arg(&object)
+        .output()
+        .expect("cannot run chlast-compile");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("chlast_cudnn_conv"), "{stdout}");
+    let nm = Command::new("/usr/lib/llvm-22/bin/llvm-nm")
+        .arg(&object)
+        .output()
+        .expect("cannot run llvm-nm");
+    let symbols = String::from_utf8_lossy(&nm.stdout);
+    assert!(symbols.contains("U chlast_cudnn_conv"), "{symbols}");
+    assert!(symbols.contains("T _mlir_ciface_"), "{symbols}");
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -63,14 +63,16 @@ fn c_driver(entry: &str, signature: &Signature, header: &str) -> String {
     text
 }
 
-/// Compiles `model` with chlast-compile, links it with the C driver and
-/// returns the program's results on `inputs`.
+/// Compiles `model` with chlast-compile, links it with the C driver for
+/// `entry` (of `signature`) and returns the program's results on `inputs`.
 fn run_compiled(
     model: &Path,
     target: &str,
     dir: &Path,
+    entry: &str,
+    signature: &Signature,
     inputs: &[Tensor],
-) -> (Signature, Vec<Vec<u8>>) {
+) -> Vec<Vec<u8>> {
     let object = dir.join("model.o");
     let header = dir.join("model.h");
     let output = Command::new(env!("CARGO_BIN_EXE_chlast-compile"))
@@ -89,12 +91,8 @@ fn run_compiled(
     );
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
 
-    let context = runtime::create_context();
-    let module = runtime::cpu::parse_file(&context, model).expect("parses");
-    let entry = runtime::entry::select_entry(&module, None, "model").expect("entry");
-    let signature = runtime::entry::signature(&module, &entry).expect("signature");
     let driver = dir.join("main.c");
-    fs::write(&driver, c_driver(&entry, &signature, "model.h")).unwrap();
+    fs::write(&driver, c_driver(entry, signature, "model.h")).unwrap();
     let program = dir.join("model");
     let mut cc = Command::new("cc");
     cc.arg("-O1")
@@ -133,7 +131,7 @@ fn run_compiled(
         results.push(data[at..at + n].to_vec());
         at += n;
     }
-    (signature, results)
+    results
 }
 
 #[test]
@@ -152,7 +150,15 @@ fn compiled_models_equal_chlast_run() {
         let jit = CpuProgram::from_module(&context, &module, name, &options).expect("compiles");
         let inputs = random::random_inputs(3, &jit.signature().arguments);
         let expected = jit.run(&inputs).expect("runs");
-        let (signature, results) = run_compiled(&model, "cpu-reference", &dir, &inputs);
+        let signature = jit.signature();
+        let results = run_compiled(
+            &model,
+            "cpu-reference",
+            &dir,
+            jit.entry(),
+            signature,
+            &inputs,
+        );
         assert_eq!(results.len(), expected.len());
         for ((bytes, reference), spec) in results.iter().zip(&expected).zip(&signature.results) {
             let actual = Tensor {

@@ -224,145 +224,143 @@ std::optional<IndexFunction> analyze(Value index, ArrayRef<int64_t> extents,
 /// Rewrites `op` as described in the file header; failure leaves it as it
 /// is.
 LogicalResult gatherToBroadcast(RewriterBase &rewriter, linalg::GenericOp op) {
-  {
-    if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
-        op.getNumReductionLoops() != 0 || op.hasDynamicShape())
-      return rewriter.notifyMatchFailure(op, "not a static parallel generic");
-    tensor::ExtractOp extract;
-    for (Operation &inner : op.getBody()->without_terminator()) {
-      if (auto e = dyn_cast<tensor::ExtractOp>(inner)) {
-        if (extract)
-          return rewriter.notifyMatchFailure(op, "several extracts");
-        extract = e;
-      }
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0 || op.hasDynamicShape())
+    return rewriter.notifyMatchFailure(op, "not a static parallel generic");
+  tensor::ExtractOp extract;
+  for (Operation &inner : op.getBody()->without_terminator()) {
+    if (auto e = dyn_cast<tensor::ExtractOp>(inner)) {
+      if (extract)
+        return rewriter.notifyMatchFailure(op, "several extracts");
+      extract = e;
     }
-    if (!extract || extract.getTensor().getParentBlock() == op.getBody())
-      return rewriter.notifyMatchFailure(op, "no extract from outside");
-    auto sourceType = cast<RankedTensorType>(extract.getTensor().getType());
-    if (!sourceType.hasStaticShape())
-      return failure();
-
-    SmallVector<int64_t> extents = op.getStaticLoopRanges();
-    llvm::SetVector<Operation *> indexOps;
-    SmallVector<IndexFunction> functions;
-    for (Value index : extract.getIndices()) {
-      std::optional<IndexFunction> function = analyze(index, extents, indexOps);
-      if (!function)
-        return rewriter.notifyMatchFailure(op, "an index is not i or i / s");
-      functions.push_back(*function);
-    }
-    // Only the body's own ops go with the extract (constants from outside
-    // stay).
-    indexOps.remove_if(
-        [&](Operation *inner) { return inner->getBlock() != op.getBody(); });
-    // Each loop used at most once, with one divisor, and some division.
-    SmallVector<int64_t> divisor(op.getNumLoops(), 1);
-    llvm::SmallDenseSet<unsigned> used;
-    bool divides = false;
-    for (const IndexFunction &f : functions) {
-      if (!f.dim)
-        continue;
-      if (!used.insert(*f.dim).second)
-        return rewriter.notifyMatchFailure(op, "a loop indexes two dims");
-      divisor[*f.dim] = f.divisor;
-      divides |= f.divisor > 1;
-    }
-    if (!divides)
-      return rewriter.notifyMatchFailure(op, "no upsampling");
-    // Nothing else may read a loop index: the loops change.
-    for (Operation &inner : op.getBody()->without_terminator())
-      if (isa<linalg::IndexOp>(inner) && !indexOps.contains(&inner))
-        return rewriter.notifyMatchFailure(op, "other linalg.index uses");
-    for (Operation *inner : indexOps)
-      for (Operation *user : inner->getUsers())
-        if (user != extract.getOperation() && !indexOps.contains(user))
-          return rewriter.notifyMatchFailure(op, "index values used elsewhere");
-    // Inputs must not read a split loop (their maps would need splitting).
-    for (OpOperand *input : op.getDpsInputOperands())
-      for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults())
-        for (unsigned d = 0; d < op.getNumLoops(); ++d)
-          if (divisor[d] > 1 && expr.isFunctionOfDim(d))
-            return rewriter.notifyMatchFailure(op, "an input reads a split loop");
-    AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-    if (!outputMap.isPermutation())
-      return rewriter.notifyMatchFailure(op, "output map not a permutation");
-
-    // New loops: each split loop d becomes (d / s, d % s), adjacent.
-    MLIRContext *context = op.getContext();
-    SmallVector<unsigned> firstNewLoop(op.getNumLoops());
-    SmallVector<utils::IteratorType> iterators;
-    unsigned count = 0;
-    for (unsigned d = 0; d < op.getNumLoops(); ++d) {
-      firstNewLoop[d] = count;
-      count += divisor[d] > 1 ? 2 : 1;
-      iterators.append(divisor[d] > 1 ? 2 : 1, utils::IteratorType::parallel);
-    }
-    auto outer = [&](unsigned d) {
-      return getAffineDimExpr(firstNewLoop[d], context);
-    };
-    auto remap = [&](AffineMap map) {
-      SmallVector<AffineExpr> replacements;
-      for (unsigned d = 0; d < op.getNumLoops(); ++d)
-        replacements.push_back(outer(d));
-      return map.replaceDimsAndSymbols(replacements, {}, count, 0);
-    };
-    SmallVector<AffineMap> maps;
-    for (OpOperand *input : op.getDpsInputOperands())
-      maps.push_back(remap(op.getMatchingIndexingMap(input)));
-    SmallVector<AffineExpr> sourceExprs;
-    for (const IndexFunction &f : functions)
-      sourceExprs.push_back(f.dim ? outer(*f.dim)
-                                  : getAffineConstantExpr(f.constant, context));
-    maps.push_back(AffineMap::get(count, 0, sourceExprs, context));
-    // The output: each split dim expanded to [extent / s, s].
-    auto outputType = cast<RankedTensorType>(op.getDpsInits()[0].getType());
-    SmallVector<AffineExpr> outputExprs;
-    SmallVector<int64_t> expandedShape;
-    SmallVector<ReassociationIndices> reassociation;
-    for (AffineExpr expr : outputMap.getResults()) {
-      unsigned d = cast<AffineDimExpr>(expr).getPosition();
-      ReassociationIndices group{static_cast<int64_t>(expandedShape.size())};
-      outputExprs.push_back(outer(d));
-      if (divisor[d] > 1) {
-        expandedShape.push_back(extents[d] / divisor[d]);
-        expandedShape.push_back(divisor[d]);
-        group.push_back(expandedShape.size() - 1);
-        outputExprs.push_back(getAffineDimExpr(firstNewLoop[d] + 1, context));
-      } else {
-        expandedShape.push_back(extents[d]);
-      }
-      reassociation.push_back(group);
-    }
-    maps.push_back(AffineMap::get(count, 0, outputExprs, context));
-
-    Location loc = op.getLoc();
-    auto expandedType =
-        RankedTensorType::get(expandedShape, outputType.getElementType());
-    Value init = tensor::ExpandShapeOp::create(
-        rewriter, loc, expandedType, op.getDpsInits()[0], reassociation);
-    SmallVector<Value> inputs(op.getDpsInputs());
-    inputs.push_back(extract.getTensor());
-    auto generic = linalg::GenericOp::create(rewriter, loc, expandedType,
-                                             inputs, ValueRange{init}, maps,
-                                             iterators);
-    Block *body = rewriter.createBlock(&generic.getRegion());
-    IRMapping mapping;
-    for (BlockArgument arg : op.getBody()->getArguments().drop_back())
-      mapping.map(arg, body->addArgument(arg.getType(), arg.getLoc()));
-    BlockArgument element =
-        body->addArgument(sourceType.getElementType(), extract.getLoc());
-    BlockArgument out = op.getBody()->getArguments().back();
-    mapping.map(out, body->addArgument(out.getType(), out.getLoc()));
-    mapping.map(extract.getResult(), element);
-    rewriter.setInsertionPointToStart(body);
-    for (Operation &inner : op.getBody()->getOperations())
-      if (&inner != extract.getOperation() && !indexOps.contains(&inner))
-        rewriter.clone(inner, mapping);
-    rewriter.setInsertionPointAfter(generic);
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, outputType, generic.getResult(0), reassociation);
-    return success();
   }
+  if (!extract || extract.getTensor().getParentBlock() == op.getBody())
+    return rewriter.notifyMatchFailure(op, "no extract from outside");
+  auto sourceType = cast<RankedTensorType>(extract.getTensor().getType());
+  if (!sourceType.hasStaticShape())
+    return failure();
+
+  SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  llvm::SetVector<Operation *> indexOps;
+  SmallVector<IndexFunction> functions;
+  for (Value index : extract.getIndices()) {
+    std::optional<IndexFunction> function = analyze(index, extents, indexOps);
+    if (!function)
+      return rewriter.notifyMatchFailure(op, "an index is not i or i / s");
+    functions.push_back(*function);
+  }
+  // Only the body's own ops go with the extract (constants from outside
+  // stay).
+  indexOps.remove_if(
+      [&](Operation *inner) { return inner->getBlock() != op.getBody(); });
+  // Each loop used at most once, with one divisor, and some division.
+  SmallVector<int64_t> divisor(op.getNumLoops(), 1);
+  llvm::SmallDenseSet<unsigned> used;
+  bool divides = false;
+  for (const IndexFunction &f : functions) {
+    if (!f.dim)
+      continue;
+    if (!used.insert(*f.dim).second)
+      return rewriter.notifyMatchFailure(op, "a loop indexes two dims");
+    divisor[*f.dim] = f.divisor;
+    divides |= f.divisor > 1;
+  }
+  if (!divides)
+    return rewriter.notifyMatchFailure(op, "no upsampling");
+  // Nothing else may read a loop index: the loops change.
+  for (Operation &inner : op.getBody()->without_terminator())
+    if (isa<linalg::IndexOp>(inner) && !indexOps.contains(&inner))
+      return rewriter.notifyMatchFailure(op, "other linalg.index uses");
+  for (Operation *inner : indexOps)
+    for (Operation *user : inner->getUsers())
+      if (user != extract.getOperation() && !indexOps.contains(user))
+        return rewriter.notifyMatchFailure(op, "index values used elsewhere");
+  // Inputs must not read a split loop (their maps would need splitting).
+  for (OpOperand *input : op.getDpsInputOperands())
+    for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults())
+      for (unsigned d = 0; d < op.getNumLoops(); ++d)
+        if (divisor[d] > 1 && expr.isFunctionOfDim(d))
+          return rewriter.notifyMatchFailure(op, "an input reads a split loop");
+  AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!outputMap.isPermutation())
+    return rewriter.notifyMatchFailure(op, "output map not a permutation");
+
+  // New loops: each split loop d becomes (d / s, d % s), adjacent.
+  MLIRContext *context = op.getContext();
+  SmallVector<unsigned> firstNewLoop(op.getNumLoops());
+  SmallVector<utils::IteratorType> iterators;
+  unsigned count = 0;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    firstNewLoop[d] = count;
+    count += divisor[d] > 1 ? 2 : 1;
+    iterators.append(divisor[d] > 1 ? 2 : 1, utils::IteratorType::parallel);
+  }
+  auto outer = [&](unsigned d) {
+    return getAffineDimExpr(firstNewLoop[d], context);
+  };
+  auto remap = [&](AffineMap map) {
+    SmallVector<AffineExpr> replacements;
+    for (unsigned d = 0; d < op.getNumLoops(); ++d)
+      replacements.push_back(outer(d));
+    return map.replaceDimsAndSymbols(replacements, {}, count, 0);
+  };
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : op.getDpsInputOperands())
+    maps.push_back(remap(op.getMatchingIndexingMap(input)));
+  SmallVector<AffineExpr> sourceExprs;
+  for (const IndexFunction &f : functions)
+    sourceExprs.push_back(f.dim ? outer(*f.dim)
+                                : getAffineConstantExpr(f.constant, context));
+  maps.push_back(AffineMap::get(count, 0, sourceExprs, context));
+  // The output: each split dim expanded to [extent / s, s].
+  auto outputType = cast<RankedTensorType>(op.getDpsInits()[0].getType());
+  SmallVector<AffineExpr> outputExprs;
+  SmallVector<int64_t> expandedShape;
+  SmallVector<ReassociationIndices> reassociation;
+  for (AffineExpr expr : outputMap.getResults()) {
+    unsigned d = cast<AffineDimExpr>(expr).getPosition();
+    ReassociationIndices group{static_cast<int64_t>(expandedShape.size())};
+    outputExprs.push_back(outer(d));
+    if (divisor[d] > 1) {
+      expandedShape.push_back(extents[d] / divisor[d]);
+      expandedShape.push_back(divisor[d]);
+      group.push_back(expandedShape.size() - 1);
+      outputExprs.push_back(getAffineDimExpr(firstNewLoop[d] + 1, context));
+    } else {
+      expandedShape.push_back(extents[d]);
+    }
+    reassociation.push_back(group);
+  }
+  maps.push_back(AffineMap::get(count, 0, outputExprs, context));
+
+  Location loc = op.getLoc();
+  auto expandedType =
+      RankedTensorType::get(expandedShape, outputType.getElementType());
+  Value init = tensor::ExpandShapeOp::create(
+      rewriter, loc, expandedType, op.getDpsInits()[0], reassociation);
+  SmallVector<Value> inputs(op.getDpsInputs());
+  inputs.push_back(extract.getTensor());
+  auto generic = linalg::GenericOp::create(rewriter, loc, expandedType,
+                                           inputs, ValueRange{init}, maps,
+                                           iterators);
+  Block *body = rewriter.createBlock(&generic.getRegion());
+  IRMapping mapping;
+  for (BlockArgument arg : op.getBody()->getArguments().drop_back())
+    mapping.map(arg, body->addArgument(arg.getType(), arg.getLoc()));
+  BlockArgument element =
+      body->addArgument(sourceType.getElementType(), extract.getLoc());
+  BlockArgument out = op.getBody()->getArguments().back();
+  mapping.map(out, body->addArgument(out.getType(), out.getLoc()));
+  mapping.map(extract.getResult(), element);
+  rewriter.setInsertionPointToStart(body);
+  for (Operation &inner : op.getBody()->getOperations())
+    if (&inner != extract.getOperation() && !indexOps.contains(&inner))
+      rewriter.clone(inner, mapping);
+  rewriter.setInsertionPointAfter(generic);
+  rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+      op, outputType, generic.getResult(0), reassociation);
+  return success();
 }
 
 struct GathersToBroadcastsPass

@@ -239,16 +239,16 @@ fn f16_goes_to_the_reference() {
     assert_eq!(route, Route::Reference);
 }
 
-#[test]
-fn a_changed_filter_is_reordered_again() {
-    let spec = nhwc_3x3();
-    let x = values(spec.x_bytes() / 4, 7);
-    let mut w = values(spec.w_bytes() / 4, 8);
-    let bias = values(8, 9);
+/// Runs `spec` (with a bias) on seeded x, w and bias, then again at the
+/// same addresses after negating w in place: the two outputs and the bias.
+fn run_then_negate_filter(spec: &ConvSpec, seed: u32) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let x = values(spec.x_bytes() / 4, seed);
+    let mut w = values(spec.w_bytes() / 4, seed + 1);
+    let bias = values(8, seed + 2);
     let mut y = vec![0.0f32; spec.y_bytes() / 4];
     let mut run = |w: &[f32]| {
         let operands = ConvOperands::new(
-            &spec,
+            spec,
             x.as_ptr() as u64,
             w.as_ptr() as u64,
             y.as_mut_ptr() as u64,
@@ -257,7 +257,7 @@ fn a_changed_filter_is_reordered_again() {
         )
         .expect("operands");
         // SAFETY: buffers of the spec's sizes.
-        unsafe { forward(&spec, &operands) }.expect("runs");
+        unsafe { forward(spec, &operands) }.expect("runs");
         y.clone()
     };
     let first = run(&w);
@@ -265,6 +265,12 @@ fn a_changed_filter_is_reordered_again() {
         *v = -*v;
     }
     let second = run(&w);
+    (first, second, bias)
+}
+
+#[test]
+fn a_changed_filter_is_reordered_again() {
+    let (first, second, bias) = run_then_negate_filter(&nhwc_3x3(), 7);
     // conv(x, -w) + b = -(conv(x, w) + b) + 2b.
     for (i, (a, b)) in first.iter().zip(&second).enumerate() {
         let want = -a + 2.0 * bias[i % 8];
@@ -281,29 +287,8 @@ fn a_constant_filter_is_not_checked_again() {
         constant_filter: true,
         ..nhwc_3x3()
     };
-    let x = values(spec.x_bytes() / 4, 17);
-    let mut w = values(spec.w_bytes() / 4, 18);
-    let bias = values(8, 19);
-    let mut y = vec![0.0f32; spec.y_bytes() / 4];
-    let mut run = |w: &[f32]| {
-        let operands = ConvOperands::new(
-            &spec,
-            x.as_ptr() as u64,
-            w.as_ptr() as u64,
-            y.as_mut_ptr() as u64,
-            bias.as_ptr() as u64,
-            0,
-        )
-        .expect("operands");
-        // SAFETY: buffers of the spec's sizes.
-        unsafe { forward(&spec, &operands) }.expect("runs");
-        y.clone()
-    };
-    let first = run(&w);
-    for v in w.iter_mut() {
-        *v = -*v;
-    }
-    assert_eq!(run(&w), first);
+    let (first, second, _) = run_then_negate_filter(&spec, 17);
+    assert_eq!(second, first);
 }
 
 #[test]

@@ -259,7 +259,7 @@ def table(results, info):
         f"GPU check, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
         + ", ".join(f"{k} {v}" for k, v in info.items() if v is not None),
         "",
-        "Median time per run in ms (chlast-run --iterations, wall clock around each run; "
+        "Median time per run in ms (chlast-run --iterations: device time of a whole run, CUDA events; "
         "PyTorch: CUDA events, TF32 off so that both compute f32 convs). Check: output vs the "
         "reference (PyTorch's CPU output for the corpus, the CPU runner's for the example "
         "models), max abs error.",

@@ -62,7 +62,8 @@ options:
                         uniform in [-1, 1), integers in [0, 16)
   --inputs A.npy,B.npy  inputs from .npy files, one per argument, in order
   --save-outputs DIR    write DIR/result0.npy, DIR/result1.npy, ...
-  --iterations K        time K runs after one warm-up run (min and median)
+  --iterations K        time K runs after one warm-up run (min and median;
+                        on cuda, device time measured with CUDA events)
   --compare OTHER.mlir  run OTHER on the same inputs and compare each output;
                         exit status 1 when an element differs beyond tolerance
   --compare-target T    run OTHER on target T (default: --target's), e.g.
@@ -441,6 +442,13 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
     if uses_onednn(options.target) || options.compare.is_some() && uses_onednn(other_target) {
         print_onednn_stats("", &runtime::onednn::stats());
     }
+    if options.target == Target::Cuda || options.compare.is_some() && other_target == Target::Cuda {
+        let uploads = runtime::cuda::uploads();
+        println!(
+            "constants on the device: {} ({} bytes), uploaded once at load",
+            uploads.count, uploads.bytes
+        );
+    }
     if let Some(iterations) = options.iterations {
         let before = runtime::onednn::stats();
         let timings = program.time(&inputs, iterations)?;
@@ -451,7 +459,12 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                 println!("{}: {other_timings}", path.display());
             }
             _ => {
-                println!("{timings}");
+                let clock = if options.target == Target::Cuda {
+                    " (device time: CUDA events around each run)"
+                } else {
+                    ""
+                };
+                println!("{timings}{clock}");
                 if uses_onednn(options.target) {
                     let stats = runtime::onednn::stats();
                     print_profile(&timings, &before, &stats, iterations + 1);

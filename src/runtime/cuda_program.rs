@@ -36,7 +36,6 @@ use melior::{
     pass::PassManager,
 };
 use mlir_sys::*;
-use std::time::Instant;
 
 /// How to lower for CUDA.
 #[derive(Debug, Clone)]
@@ -309,32 +308,42 @@ impl<'c> CudaProgram<'c> {
         self.runtime.device_name()
     }
 
-    /// Runs the function once on `inputs` (copied to managed memory) and
-    /// returns its results.
+    /// Runs the function once on `inputs` (copied to device memory) and
+    /// returns its results (copied back).
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, RuntimeError> {
         let (buffers, mut outputs) = self.buffers_for(inputs)?;
         buffers.invoke(self)?;
-        buffers.copy_out(&mut outputs);
+        self.runtime.synchronize()?;
+        buffers.copy_out(&mut outputs)?;
         Ok(outputs)
     }
 
-    /// Runs once to warm up, then `iterations` timed runs (each ends with a
-    /// device synchronization).
+    /// Runs once to warm up, then `iterations` timed runs on inputs already
+    /// on the device: each time is the device time of one whole run (CUDA
+    /// events around it on the runtime's stream), copies in and out left
+    /// out.
     pub fn time(&self, inputs: &[Tensor], iterations: usize) -> Result<Timings, RuntimeError> {
         let (buffers, _) = self.buffers_for(inputs)?;
         buffers.invoke(self)?;
+        self.runtime.synchronize()?;
         let mut runs = Vec::with_capacity(iterations);
         for _ in 0..iterations {
-            let start = Instant::now();
-            buffers.invoke(self)?;
-            runs.push(start.elapsed());
+            runs.push(self.runtime.device_time(|| buffers.invoke(self))?);
+            self.runtime.synchronize()?;
         }
         Ok(Timings { runs })
+    }
+
+    /// Constants on the device and their bytes, uploaded once when the
+    /// program was loaded (counted by the runtime since the process
+    /// started, this program's included).
+    pub fn uploads(&self) -> cuda::Uploads {
+        cuda::uploads()
     }
 }
 
 impl CudaProgram<'_> {
-    /// Checks `inputs` and copies them, and zeroed outputs, to managed
+    /// Checks `inputs` and copies them, and zeroed outputs, to device
     /// memory; also returns the host outputs to copy results into.
     fn buffers_for(
         &self,
@@ -355,14 +364,7 @@ impl CudaProgram<'_> {
     }
 }
 
-impl Drop for CudaProgram<'_> {
-    fn drop(&mut self) {
-        // Constants registered with the driver live in the engine's memory.
-        let _ = self.runtime.release_host_registrations();
-    }
-}
-
-/// Managed-memory copies of a call's inputs and outputs.
+/// Device copies of a call's inputs and outputs.
 struct DeviceBuffers<'r> {
     runtime: &'r CudaRuntime,
     /// (pointer, bytes, shape) per argument, inputs then outputs.
@@ -371,6 +373,7 @@ struct DeviceBuffers<'r> {
 }
 
 impl<'r> DeviceBuffers<'r> {
+    /// Device buffers for `inputs` (copied in) and `outputs` (zeroed).
     fn new(
         runtime: &'r CudaRuntime,
         inputs: &[Tensor],
@@ -381,17 +384,27 @@ impl<'r> DeviceBuffers<'r> {
             buffers: Vec::new(),
             inputs: inputs.len(),
         };
-        for tensor in inputs.iter().chain(outputs) {
+        for (i, tensor) in inputs.iter().chain(outputs).enumerate() {
             let bytes = tensor.data.len() * tensor.data.element_type().size_bytes();
-            let pointer = runtime.alloc_managed(bytes)?;
-            // SAFETY: `pointer` holds `bytes` bytes of managed memory, which
-            // the host may write; the tensor holds exactly `bytes` bytes.
-            unsafe { std::ptr::copy_nonoverlapping(tensor.data.as_ptr(), pointer, bytes) };
+            let pointer = runtime.alloc_device(bytes)?;
             this.buffers.push((pointer, bytes, tensor.shape.clone()));
+            // SAFETY: `pointer` holds `bytes` bytes of device memory; the
+            // tensor holds exactly `bytes` bytes and outlives the
+            // synchronization below.
+            unsafe {
+                if i < inputs.len() {
+                    runtime.copy_to_device(pointer, tensor.data.as_ptr(), bytes)?;
+                } else {
+                    runtime.zero(pointer, bytes)?;
+                }
+            }
         }
+        runtime.synchronize()?;
         Ok(this)
     }
 
+    /// Queues one run of the program on the buffers (the caller
+    /// synchronizes).
     fn invoke(&self, program: &CudaProgram) -> Result<(), RuntimeError> {
         let mut descriptors: Vec<Descriptor> = self
             .buffers
@@ -399,28 +412,35 @@ impl<'r> DeviceBuffers<'r> {
             .map(|(pointer, _, shape)| Descriptor::new(*pointer, shape))
             .collect();
         // SAFETY: one descriptor per parameter of the C interface (inputs
-        // then out-parameters), each over a live managed buffer of the
-        // signature's shape and element type.
+        // then out-parameters), each over a live device buffer of the
+        // signature's shape and element type; the host code only passes
+        // the buffers on to kernels and cuDNN (chlast-check-host-memory).
         unsafe {
             memref::invoke_on_descriptors(&program.engine, &program.lowered.entry, &mut descriptors)
         }?;
-        self.runtime.synchronize()?;
         Ok(())
     }
 
-    fn copy_out(&self, outputs: &mut [Tensor]) {
+    /// Copies the outputs back (after a synchronized run).
+    fn copy_out(&self, outputs: &mut [Tensor]) -> Result<(), RuntimeError> {
         for ((pointer, bytes, _), tensor) in self.buffers[self.inputs..].iter().zip(outputs) {
-            // SAFETY: the device is synchronized; both sides hold `bytes`.
-            unsafe { std::ptr::copy_nonoverlapping(*pointer, tensor.data.as_mut_ptr(), *bytes) };
+            // SAFETY: both sides hold `bytes` bytes; the tensor is read
+            // only after the synchronization below.
+            unsafe {
+                self.runtime
+                    .copy_to_host(tensor.data.as_mut_ptr(), *pointer, *bytes)
+            }?;
         }
+        self.runtime.synchronize()?;
+        Ok(())
     }
 }
 
 impl Drop for DeviceBuffers<'_> {
     fn drop(&mut self) {
         for (pointer, _, _) in &self.buffers {
-            // SAFETY: allocated by `alloc_managed`, freed once, after the
-            // last synchronization.
+            // SAFETY: allocated by `alloc_device`, freed once, in stream
+            // order after the work that used it.
             let _ = unsafe { self.runtime.free(*pointer) };
         }
     }

@@ -356,6 +356,17 @@ fn no_kernel_loops_more_than_4096_times_per_thread() {
             assert_eq!(field("kernels_over_4096_serial"), 0, "{}", model.display());
             assert!(max <= 4096, "{}: {max}", model.display());
             assert_eq!(per_kernel, max, "{}", model.display());
+            // Every op is a kernel on device memory (the lowering's
+            // chlast-check-host-memory proved the host code never reads a
+            // buffer), and the weights are uploaded once, at load.
+            assert_eq!(field("host_loop_ops"), 0, "{}", model.display());
+            assert_eq!(
+                field("kernel_launches"),
+                field("linalg_kernels"),
+                "{}",
+                model.display()
+            );
+            assert!(field("device_constants") > 0, "{}", model.display());
             longest = longest.max(max);
         }
     }

@@ -13,6 +13,7 @@
 //    "max_serial_trip_count": 64, "kernels_over_4096_serial": 0,
 //    "kernel_bytes": 81920, "kernel_flops": 20480, "cudnn_bytes": 40960,
 //    "cudnn_flops": 1179648, "modelled_ns_h100": 61, "modelled_ns_h200": 43,
+//    "device_constants": 4, "device_constant_bytes": 9472,
 //    "kernels": [{"op": "linalg.generic", "loc": "model.mlir:12:8",
 //                 "threads": 1024, "serial": 64, "bytes": 8192}, ...]}
 //
@@ -46,6 +47,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
@@ -74,7 +76,15 @@ constexpr StringLiteral kFields[] = {
     "max_serial_trip_count",     "kernels_over_4096_serial",
     "kernel_bytes",              "kernel_flops",
     "cudnn_bytes",               "cudnn_flops",
-    "modelled_ns_h100",          "modelled_ns_h200"};
+    "modelled_ns_h100",          "modelled_ns_h200",
+    "device_constants",          "device_constant_bytes"};
+/// Fields counted by phase=report on the lowered module.
+constexpr StringLiteral kReportedFields[] = {
+    "kernel_launches", "device_constants", "device_constant_bytes"};
+
+bool isReported(StringRef field) {
+  return llvm::is_contained(kReportedFields, field);
+}
 constexpr StringLiteral kKernelsAttr = "chlast.cuda_kernels";
 /// The longest per-thread serial loop a kernel may have (issue 13).
 constexpr int64_t kSerialLimit = 4096;
@@ -251,8 +261,9 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
         }));
         if (linalg::isaConvolutionOpInterface(linalgOp))
           counts["convolution_kernels"]++;
-        // Without a parallel loop there is no grid to map: it runs on the
-        // host (correct on managed memory, but slow).
+        // Without a parallel loop there is no grid to map: only a dynamic
+        // shape leaves one (chlast-prepare-gpu-memory gives the others a
+        // unit loop), and chlast-check-host-memory rejects it.
         if (linalgOp.getNumParallelLoops() == 0)
           counts["host_loop_ops"]++;
         if (isPermutationCopy(linalgOp)) {
@@ -297,7 +308,7 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
     });
     SmallVector<NamedAttribute> entries;
     for (StringRef field : kFields)
-      if (field != "kernel_launches")
+      if (!isReported(field))
         entries.push_back(builder.getNamedAttr(
             field, builder.getI64IntegerAttr(counts.lookup(field))));
     module->setAttr(kAttr, builder.getDictionaryAttr(entries));
@@ -317,13 +328,24 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
                        "earlier in the pipeline");
       return signalPassFailure();
     }
-    int64_t launches = 0;
-    module.walk([&](gpu::LaunchFuncOp) { ++launches; });
+    llvm::StringMap<int64_t> reported;
+    module.walk([&](Operation *op) {
+      if (isa<gpu::LaunchFuncOp>(op))
+        reported["kernel_launches"]++;
+      // One upload per constant, in chlast-upload-constants' constructor.
+      auto call = dyn_cast<LLVM::CallOp>(op);
+      if (!call || call.getCallee() != "chlast_device_constant")
+        return;
+      reported["device_constants"]++;
+      if (auto bytes = call.getArgOperands()[1].getDefiningOp<LLVM::ConstantOp>())
+        if (auto value = dyn_cast<IntegerAttr>(bytes.getValue()))
+          reported["device_constant_bytes"] += value.getInt();
+    });
     std::string text = "{";
     llvm::raw_string_ostream os(text);
     for (StringRef field : kFields) {
-      int64_t value = launches;
-      if (field != "kernel_launches")
+      int64_t value = reported.lookup(field);
+      if (!isReported(field))
         if (auto attr = collected.getAs<IntegerAttr>(field))
           value = attr.getInt();
       os << (field == kFields[0] ? "" : ", ") << '"' << field << "\": " << value;

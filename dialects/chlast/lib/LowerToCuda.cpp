@@ -13,15 +13,19 @@
 //   2. bufferize (identity layouts at function boundaries, results as
 //      caller-allocated out-parameters, internal buffers freed);
 //   3. convolutions -> cuDNN calls (chlast-convs-to-cudnn); copies -> linalg,
-//      constant globals registered for the GPU (chlast-prepare-gpu-memory);
+//      ops without a parallel loop get a unit one, constant globals listed
+//      for upload (chlast-prepare-gpu-memory);
 //   4. every remaining linalg op -> one scf.parallel -> one kernel on a 1-D
 //      grid (chlast-map-parallel-loops, convert-parallel-loops-to-gpu,
-//      gpu-kernel-outlining), all kernels in one gpu.module
+//      gpu-kernel-outlining); host code is checked not to touch buffer
+//      contents (chlast-check-host-memory); all kernels in one gpu.module
 //      (chlast-merge-gpu-modules);
 //   5. kernels -> NVVM -> PTX with LLVM's NVPTX backend (math without
 //      libdevice: chlast-gpu-math-to-ptx); host -> LLVM dialect calling the
 //      mgpu* runtime ABI and chlast_cudnn_conv (src/runtime/cuda);
-//      allocations go through _mlir_memref_to_llvm_alloc (managed memory).
+//      allocations go through _mlir_memref_to_llvm_alloc (device memory,
+//      stream-ordered); constants are uploaded once at load by a global
+//      constructor (chlast-upload-constants).
 //
 // Element types: f32 and f16 everywhere (f16 math runs in f32); cuDNN calls
 // take f32 or f16 tensors with f32 accumulation.
@@ -118,6 +122,7 @@ std::string pipelineText(const LowerToCudaOptions &o) {
          "},"
          "func.func(convert-parallel-loops-to-gpu),"
          "gpu-kernel-outlining,"
+         "chlast-check-host-memory,"
          "chlast-merge-gpu-modules,"
          "gpu.module(math-extend-to-supported-types,chlast-gpu-math-to-ptx),"
          "expand-strided-metadata,"
@@ -143,6 +148,7 @@ std::string pipelineText(const LowerToCudaOptions &o) {
          "convert-func-to-llvm,"
          "canonicalize,cse,"
          "reconcile-unrealized-casts,"
+         "chlast-upload-constants,"
          "chlast-cuda-stats{phase=report" +
          statsOption + "}";
 }

@@ -418,7 +418,9 @@ fn fused_call_refused(status: dnn::cudnnStatus_t) -> bool {
     name.starts_with("CUDNN_STATUS_NOT_SUPPORTED") || name.starts_with("CUDNN_STATUS_BAD_PARAM")
 }
 
-/// A device buffer that grows to the largest size asked for.
+/// A device buffer that grows to the largest size asked for; allocated,
+/// zeroed and freed on the runtime's stream, so a smaller buffer still in
+/// use by queued work is freed only after that work.
 #[derive(Default)]
 struct GrowingBuffer {
     pointer: cu::CUdeviceptr,
@@ -433,25 +435,20 @@ impl GrowingBuffer {
             return Ok(());
         }
         self.free()?;
-        let mut buffer = 0;
-        // SAFETY: writes one device pointer.
-        driver::check("cuMemAlloc", unsafe {
-            cu::cuMemAlloc_v2(&mut buffer, bytes)
-        })?;
-        self.pointer = buffer;
+        let buffer = driver::alloc_device(bytes)?;
+        self.pointer = buffer as cu::CUdeviceptr;
         self.bytes = bytes;
         if zeroed {
             // SAFETY: our buffer of `bytes` bytes.
-            driver::check("cuMemsetD8", unsafe { cu::cuMemsetD8_v2(buffer, 0, bytes) })?;
+            unsafe { driver::zero_device(buffer, bytes) }?;
         }
         Ok(())
     }
 
     fn free(&mut self) -> Result<(), CudaError> {
         if self.pointer != 0 {
-            // SAFETY: our buffer, freed once; work that used it was
-            // synchronized.
-            driver::check("cuMemFree", unsafe { cu::cuMemFree_v2(self.pointer) })?;
+            // SAFETY: our buffer from alloc_device, freed once.
+            unsafe { driver::free(self.pointer as usize as *mut u8) }?;
             self.pointer = 0;
             self.bytes = 0;
         }
@@ -459,7 +456,7 @@ impl GrowingBuffer {
     }
 }
 
-/// A cuDNN handle on the default stream, with per-spec plans (descriptors,
+/// A cuDNN handle on the runtime's stream, with per-spec plans (descriptors,
 /// algorithm and workspace size, keyed by [`ConvSpec::plan_key`]), a
 /// workspace buffer that grows to the largest size needed, and a zero bias
 /// for fused calls without one.
@@ -477,8 +474,8 @@ unsafe impl Send for Cudnn {}
 
 impl Cudnn {
     /// Creates a handle for the current CUDA context (see
-    /// [`super::CudaRuntime::open`]), working on the default stream.
-    pub fn new() -> Result<Cudnn, CudaError> {
+    /// [`super::CudaRuntime::open`]), working on `stream`.
+    pub fn new(stream: cu::CUstream) -> Result<Cudnn, CudaError> {
         load_cudnn()?;
         let mut handle = null_mut();
         // SAFETY: writes one handle.
@@ -489,9 +486,10 @@ impl Cudnn {
             workspace: GrowingBuffer::default(),
             zeros: GrowingBuffer::default(),
         };
-        // SAFETY: a live handle; null is the default stream.
+        // SAFETY: a live handle and stream (cudarc's driver and cuDNN
+        // bindings name the same CUstream_st).
         check("cudnnSetStream", unsafe {
-            dnn::cudnnSetStream(cudnn.handle, null_mut())
+            dnn::cudnnSetStream(cudnn.handle, stream.cast())
         })?;
         Ok(cudnn)
     }
@@ -593,7 +591,7 @@ impl Cudnn {
     }
 
     /// Runs `y = relu?(conv(x, w) + (y if spec.accumulate) + z + bias)` on
-    /// the default stream (asynchronously: the caller synchronizes), the
+    /// the handle's stream (asynchronously: the caller synchronizes), the
     /// ReLU, bias and z as the spec says.
     ///
     /// With a ReLU or residual this is one
@@ -605,8 +603,7 @@ impl Cudnn {
     ///
     /// # Safety
     ///
-    /// The operands must be device-accessible addresses
-    /// (device, managed, or registered host memory) of at least
+    /// The operands must be device addresses of at least
     /// [`ConvSpec::x_bytes`], [`ConvSpec::w_bytes`], [`ConvSpec::y_bytes`],
     /// [`ConvSpec::bias_bytes`] and (for z) [`ConvSpec::y_bytes`] bytes,
     /// aligned to the element size; y must not overlap x, w, bias or z.
@@ -906,7 +903,7 @@ mod tests {
             eprintln!("skipped: a CUDA driver is present");
             return;
         }
-        match Cudnn::new() {
+        match Cudnn::new(null_mut()) {
             Err(CudaError::Cudnn { function, .. }) => assert_eq!(function, "cudnnCreate"),
             Err(other) => panic!("expected cudnnCreate to fail, got {other}"),
             Ok(_) => panic!("cudnnCreate succeeded without a driver"),

@@ -17,10 +17,14 @@
 //! (the default device's primary context) current on the calling thread
 //! first, opening it on first use.
 //!
-//! Host memory registered by `mgpuMemHostRegisterMemRef` (the program's
-//! constant globals, in read-only pages) is used by kernels and cuDNN
-//! through its host address, which unified addressing makes a valid device
-//! address on Linux.
+//! Memory: every buffer is device memory, allocated and freed on the
+//! runtime's one stream (stream-ordered, from the device's memory pool);
+//! constants are copied to the device once, when a program is loaded
+//! (`chlast_device_constant`); kernel launches and cuDNN calls queue on
+//! that stream, and a run waits for the GPU only at its end (the host code
+//! never reads device memory: `chlast-check-host-memory`).
+//! `CHLAST_CUDA_SYNC=1` waits after every launch and call instead, to
+//! find the one that fails.
 
 use super::{
     CudaError,
@@ -30,7 +34,7 @@ use super::{
 use cudarc::driver::sys as cu;
 use std::{
     collections::BTreeMap,
-    ffi::{CStr, c_char, c_int, c_long, c_void},
+    ffi::{CStr, c_char, c_int, c_void},
     panic::{AssertUnwindSafe, catch_unwind},
     ptr::{null_mut, without_provenance_mut},
     sync::{
@@ -75,12 +79,11 @@ static FIRST_ERROR: Mutex<Option<CudaError>> = Mutex::new(None);
 static CUDNN: Mutex<Option<Cudnn>> = Mutex::new(None);
 /// Decoded specs by address, with the words they were decoded from.
 static SPECS: Mutex<BTreeMap<usize, (Vec<i64>, ConvSpec)>> = Mutex::new(BTreeMap::new());
-/// Over-aligned managed allocations: returned address -> allocated base.
+/// Over-aligned device allocations: returned address -> allocated base.
 static ALIGNED: Mutex<BTreeMap<usize, usize>> = Mutex::new(BTreeMap::new());
-static PINNED: Mutex<PinnedPages> = Mutex::new(PinnedPages::new());
 
-/// Alignment of every managed allocation.
-const MANAGED_ALIGNMENT: u64 = 256;
+/// Alignment of every device allocation.
+const DEVICE_ALIGNMENT: u64 = 256;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -199,26 +202,106 @@ fn bad_argument(function: &'static str, message: impl Into<String>) -> CudaError
 }
 
 // ---------------------------------------------------------------------------
-// Managed memory.
+// The stream and device memory.
 
-/// Allocates `bytes` (at least 1) of managed memory, 256-byte aligned.
-pub(crate) fn alloc_managed(bytes: usize) -> Result<*mut u8, CudaError> {
-    catch_panic("alloc_managed", || {
-        context()?;
+/// The runtime's one stream: every kernel, cuDNN call, allocation, free
+/// and copy of a run is ordered on it. It synchronizes with the legacy
+/// default stream (flags 0), so a library call on stream 0 stays ordered.
+struct Stream(cu::CUstream);
+
+// SAFETY: a stream handle is valid in every thread of the process; it is
+// only passed to the driver, which synchronizes internally.
+unsafe impl Send for Stream {}
+// SAFETY: as above; the value is never mutated after creation.
+unsafe impl Sync for Stream {}
+
+static STREAM: OnceLock<Result<Stream, CudaError>> = OnceLock::new();
+
+/// The environment variable that makes the runtime wait for the GPU after
+/// every kernel launch and cuDNN call (`CHLAST_CUDA_SYNC=1`), so that an
+/// error is reported by the call that caused it. Off by default: a run
+/// only waits at its end.
+pub const SYNC_EACH_ENV: &str = "CHLAST_CUDA_SYNC";
+
+fn sync_each() -> bool {
+    static SYNC: OnceLock<bool> = OnceLock::new();
+    *SYNC.get_or_init(|| std::env::var(SYNC_EACH_ENV).is_ok_and(|v| !v.is_empty() && v != "0"))
+}
+
+/// The runtime's stream, created on first use. The device's default
+/// memory pool, which serves the stream-ordered allocations, keeps freed
+/// memory for reuse instead of returning it at every synchronization.
+pub(crate) fn stream() -> Result<cu::CUstream, CudaError> {
+    context()?;
+    STREAM
+        .get_or_init(|| catch_panic("stream", create_stream))
+        .as_ref()
+        .map(|stream| stream.0)
+        .map_err(Clone::clone)
+}
+
+fn create_stream() -> Result<Stream, CudaError> {
+    let context = context()?;
+    let mut stream = null_mut();
+    // SAFETY: writes one handle.
+    check("cuStreamCreate", unsafe {
+        cu::cuStreamCreate(&mut stream, cu::CUstream_flags::CU_STREAM_DEFAULT as u32)
+    })?;
+    let mut device = 0;
+    let mut pool = null_mut();
+    let mut keep = u64::MAX;
+    // SAFETY: each call writes one handle or reads one u64.
+    unsafe {
+        check("cuDeviceGet", cu::cuDeviceGet(&mut device, context.ordinal))?;
+        check(
+            "cuDeviceGetDefaultMemPool",
+            cu::cuDeviceGetDefaultMemPool(&mut pool, device),
+        )?;
+        check(
+            "cuMemPoolSetAttribute",
+            cu::cuMemPoolSetAttribute(
+                pool,
+                cu::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                (&raw mut keep).cast(),
+            ),
+        )?;
+    }
+    Ok(Stream(stream))
+}
+
+/// Waits for the stream when `CHLAST_CUDA_SYNC` asks for it.
+fn sync_if_asked(stream: cu::CUstream) -> Result<(), CudaError> {
+    if sync_each() {
+        // SAFETY: the runtime's live stream.
+        check("cuStreamSynchronize", unsafe {
+            cu::cuStreamSynchronize(stream)
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether an entry point already failed in this run: later launches and
+/// cuDNN calls are skipped (their buffers may be null), and the first
+/// error is reported when the run synchronizes.
+fn failed_earlier() -> bool {
+    lock(&FIRST_ERROR).is_some()
+}
+
+/// Allocates `bytes` (at least 1) of device memory, 256-byte aligned,
+/// ordered on the runtime's stream (from the device's memory pool).
+pub(crate) fn alloc_device(bytes: usize) -> Result<*mut u8, CudaError> {
+    catch_panic("alloc_device", || {
+        let stream = stream()?;
         let mut ptr = 0;
         // SAFETY: writes one device pointer.
-        check("cuMemAllocManaged", unsafe {
-            cu::cuMemAllocManaged(
-                &mut ptr,
-                bytes.max(1),
-                cu::CUmemAttach_flags::CU_MEM_ATTACH_GLOBAL as u32,
-            )
+        check("cuMemAllocAsync", unsafe {
+            cu::cuMemAllocAsync(&mut ptr, bytes.max(1), stream)
         })?;
         Ok(ptr as usize as *mut u8)
     })
 }
 
-/// Allocates managed memory aligned to `alignment` (a power of two).
+/// Allocates device memory aligned to `alignment` (a power of two).
 fn alloc_aligned(alignment: u64, size: u64) -> Result<*mut u8, CudaError> {
     const FUNCTION: &str = "_mlir_memref_to_llvm_aligned_alloc";
     if !alignment.is_power_of_two() {
@@ -228,294 +311,167 @@ fn alloc_aligned(alignment: u64, size: u64) -> Result<*mut u8, CudaError> {
         ));
     }
     let too_large = || bad_argument(FUNCTION, format!("{size} bytes cannot be allocated"));
-    if alignment <= MANAGED_ALIGNMENT {
-        return alloc_managed(usize::try_from(size).map_err(|_| too_large())?);
+    if alignment <= DEVICE_ALIGNMENT {
+        return alloc_device(usize::try_from(size).map_err(|_| too_large())?);
     }
     let padded = size
         .checked_add(alignment)
         .and_then(|b| usize::try_from(b).ok())
         .ok_or_else(too_large)?;
-    let base = alloc_managed(padded)? as usize;
+    let base = alloc_device(padded)? as usize;
     let aligned = base.next_multiple_of(alignment as usize);
     lock(&ALIGNED).insert(aligned, base);
     Ok(aligned as *mut u8)
 }
 
-/// Frees managed memory (null is ignored).
+/// Frees device memory once the stream's earlier work is done (null is
+/// ignored).
 ///
 /// # Safety
 ///
-/// `ptr` must come from [`alloc_managed`] or the memref allocation hooks and
+/// `ptr` must come from [`alloc_device`] or the memref allocation hooks and
 /// not be freed yet.
 pub(crate) unsafe fn free(ptr: *mut u8) -> Result<(), CudaError> {
     if ptr.is_null() {
         return Ok(());
     }
     catch_panic("free", || {
-        context()?;
+        let stream = stream()?;
         let base = lock(&ALIGNED)
             .remove(&(ptr as usize))
             .unwrap_or(ptr as usize);
         // SAFETY: guaranteed by the caller.
-        check("cuMemFree", unsafe { cu::cuMemFree_v2(base as u64) })
+        check("cuMemFreeAsync", unsafe {
+            cu::cuMemFreeAsync(base as u64, stream)
+        })
     })
 }
 
-/// Waits for all work of the context.
-pub(crate) fn synchronize() -> Result<(), CudaError> {
-    catch_panic("synchronize", || {
-        context()?;
-        // SAFETY: no arguments.
-        check("cuCtxSynchronize", unsafe { cu::cuCtxSynchronize() })
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Host registration.
-
-/// Registered page ranges: registering two memrefs that share a page must
-/// not register the page twice, and unregistering one must not unregister
-/// the other's pages. Each chunk is one `cuMemHostRegister` call, counted
-/// by the memrefs that overlap it.
-#[derive(Debug, Default)]
-struct PinnedPages {
-    /// Start -> chunk, never overlapping.
-    chunks: BTreeMap<usize, Chunk>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Chunk {
-    end: usize,
-    users: usize,
-    /// Whether we registered it (false when the driver said it already
-    /// was, by someone else).
-    owned: bool,
-}
-
-impl PinnedPages {
-    const fn new() -> Self {
-        PinnedPages {
-            chunks: BTreeMap::new(),
-        }
-    }
-
-    /// Starts of the chunks overlapping `[start, end)`, in order.
-    fn overlapping(&self, start: usize, end: usize) -> Vec<usize> {
-        self.chunks
-            .range(..end)
-            .filter(|(_, chunk)| chunk.end > start)
-            .map(|(&s, _)| s)
-            .collect()
-    }
-
-    /// Adds a user of `[start, end)`: registers (with `register`, which
-    /// returns whether the range is ours to unregister) the parts not yet
-    /// covered; on failure, unregisters (with `unregister`) what this call
-    /// registered and changes nothing.
-    fn register<E>(
-        &mut self,
-        start: usize,
-        end: usize,
-        mut register: impl FnMut(usize, usize) -> Result<bool, E>,
-        mut unregister: impl FnMut(usize),
-    ) -> Result<(), E> {
-        if start >= end {
-            return Ok(());
-        }
-        let mut gaps = Vec::new();
-        let mut cursor = start;
-        for s in self.overlapping(start, end) {
-            if s > cursor {
-                gaps.push((cursor, s));
-            }
-            cursor = cursor.max(self.chunks[&s].end);
-        }
-        if cursor < end {
-            gaps.push((cursor, end));
-        }
-        let mut added: Vec<(usize, usize, bool)> = Vec::new();
-        for (s, e) in gaps {
-            match register(s, e) {
-                Ok(owned) => added.push((s, e, owned)),
-                Err(error) => {
-                    for &(s, _, owned) in &added {
-                        if owned {
-                            unregister(s);
-                        }
-                    }
-                    return Err(error);
-                }
-            }
-        }
-        for (s, end, owned) in added {
-            self.chunks.insert(
-                s,
-                Chunk {
-                    end,
-                    users: 0,
-                    owned,
-                },
-            );
-        }
-        for s in self.overlapping(start, end) {
-            if let Some(chunk) = self.chunks.get_mut(&s) {
-                chunk.users += 1;
-            }
-        }
-        Ok(())
-    }
-
-    /// Removes a user of `[start, end)`; chunks left without users are
-    /// unregistered (if ours) and forgotten.
-    fn unregister(&mut self, start: usize, end: usize, mut unregister: impl FnMut(usize)) {
-        for s in self.overlapping(start, end) {
-            if let Some(chunk) = self.chunks.get_mut(&s) {
-                chunk.users = chunk.users.saturating_sub(1);
-                if chunk.users == 0 {
-                    if chunk.owned {
-                        unregister(s);
-                    }
-                    self.chunks.remove(&s);
-                }
-            }
-        }
-    }
-
-    /// Unregisters every chunk of ours.
-    fn release_all(&mut self, mut unregister: impl FnMut(usize)) {
-        for (s, chunk) in std::mem::take(&mut self.chunks) {
-            if chunk.owned {
-                unregister(s);
-            }
-        }
-    }
-}
-
-/// The system's page size.
-fn page_size() -> usize {
-    unsafe extern "C" {
-        fn sysconf(name: c_int) -> c_long;
-    }
-    /// `_SC_PAGESIZE` on Linux.
-    const SC_PAGESIZE: c_int = 30;
-    // SAFETY: sysconf only reads a system value.
-    let size = unsafe { sysconf(SC_PAGESIZE) };
-    usize::try_from(size)
-        .ok()
-        .filter(|s| s.is_power_of_two())
-        .unwrap_or(4096)
-}
-
-/// The bytes `[first, end)` spanned by a strided memref whose aligned
-/// pointer is `aligned`, or `None` when it has no elements.
-fn memref_extent(
-    aligned: usize,
-    offset: i64,
-    sizes: &[i64],
-    strides: &[i64],
-    element_size: i64,
-) -> Result<Option<(usize, usize)>, String> {
-    if element_size <= 0 {
-        return Err(format!("element size {element_size}"));
-    }
-    if offset < 0 {
-        return Err(format!("negative offset {offset}"));
-    }
-    if sizes.contains(&0) {
-        return Ok(None);
-    }
-    let mut last = 0i128;
-    for (&size, &stride) in sizes.iter().zip(strides) {
-        if size < 0 || stride < 0 {
-            return Err(format!("sizes {sizes:?} and strides {strides:?}"));
-        }
-        last += i128::from(size - 1) * i128::from(stride);
-    }
-    let element = i128::from(element_size);
-    let first = aligned as i128 + i128::from(offset) * element;
-    let end = first + (last + 1) * element;
-    match (usize::try_from(first), usize::try_from(end)) {
-        (Ok(first), Ok(end)) => Ok(Some((first, end))),
-        _ => Err("the memref does not fit the address space".to_string()),
-    }
-}
-
-/// The page-aligned byte range of a memref descriptor
-/// `{ allocated, aligned, offset, sizes[rank], strides[rank] }`.
+/// Copies `bytes` from host memory to device memory, on the stream; the
+/// host memory must stay valid until the stream is synchronized.
 ///
 /// # Safety
 ///
-/// `descriptor` must point to a ranked memref descriptor of rank `rank`.
-unsafe fn memref_pages(
-    function: &'static str,
-    rank: i64,
-    descriptor: *const i64,
-    element_size: i64,
-) -> Result<Option<(usize, usize)>, CudaError> {
-    if descriptor.is_null() {
-        return Err(bad_argument(function, "null memref descriptor"));
-    }
-    let rank = usize::try_from(rank)
-        .ok()
-        .filter(|&r| r <= 64)
-        .ok_or_else(|| bad_argument(function, format!("memref rank {rank}")))?;
-    // SAFETY: the descriptor holds 3 + 2 * rank words (caller's guarantee).
-    let words = unsafe { std::slice::from_raw_parts(descriptor, 3 + 2 * rank) };
-    let extent = memref_extent(
-        words[1] as usize,
-        words[2],
-        &words[3..3 + rank],
-        &words[3 + rank..],
-        element_size,
-    )
-    .map_err(|message| bad_argument(function, message))?;
-    let page = page_size();
-    Ok(extent.map(|(first, end)| (first - first % page, end.next_multiple_of(page))))
-}
-
-/// `cuMemHostRegister` flags for constants: read-only pages, visible to all
-/// contexts, mapped into the device's address space.
-const HOST_REGISTER_FLAGS: u32 = cu::CU_MEMHOSTREGISTER_READ_ONLY
-    | cu::CU_MEMHOSTREGISTER_PORTABLE
-    | cu::CU_MEMHOSTREGISTER_DEVICEMAP;
-
-fn host_unregister(start: usize) {
-    // SAFETY: `start` begins a range we registered.
-    let result = unsafe { cu::cuMemHostUnregister(start as *mut c_void) };
-    if let Err(error) = check("cuMemHostUnregister", result) {
-        record(error);
-    }
-}
-
-fn host_register_pages(start: usize, end: usize) -> Result<(), CudaError> {
-    lock(&PINNED).register(
-        start,
-        end,
-        |s, e| {
-            // SAFETY: whole pages of a live memref (the caller's guarantee).
-            let result =
-                unsafe { cu::cuMemHostRegister_v2(s as *mut c_void, e - s, HOST_REGISTER_FLAGS) };
-            match result {
-                cu::CUresult::CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED => Ok(false),
-                result => check("cuMemHostRegister", result).map(|()| true),
-            }
-        },
-        host_unregister,
-    )
-}
-
-/// Unregisters all host memory registered through the entry points.
-pub(crate) fn release_host_registrations() -> Result<(), CudaError> {
-    catch_panic("release_host_registrations", || {
-        context()?;
-        lock(&PINNED).release_all(host_unregister);
-        match take_error() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
+/// `device` holds `bytes` bytes of device memory, `host` `bytes` readable
+/// bytes.
+pub(crate) unsafe fn copy_to_device(
+    device: *mut u8,
+    host: *const u8,
+    bytes: usize,
+) -> Result<(), CudaError> {
+    let stream = stream()?;
+    // SAFETY: guaranteed by the caller.
+    check("cuMemcpyHtoDAsync", unsafe {
+        cu::cuMemcpyHtoDAsync_v2(device as u64, host.cast(), bytes, stream)
     })
 }
 
+/// Copies `bytes` from device memory to host memory, on the stream; the
+/// host memory is written once the stream is synchronized.
+///
+/// # Safety
+///
+/// `device` holds `bytes` bytes of device memory, `host` `bytes` writable
+/// bytes.
+pub(crate) unsafe fn copy_to_host(
+    host: *mut u8,
+    device: *const u8,
+    bytes: usize,
+) -> Result<(), CudaError> {
+    let stream = stream()?;
+    // SAFETY: guaranteed by the caller.
+    check("cuMemcpyDtoHAsync", unsafe {
+        cu::cuMemcpyDtoHAsync_v2(host.cast(), device as u64, bytes, stream)
+    })
+}
+
+/// Zeroes `bytes` of device memory, on the stream.
+///
+/// # Safety
+///
+/// `device` holds `bytes` bytes of device memory.
+pub(crate) unsafe fn zero_device(device: *mut u8, bytes: usize) -> Result<(), CudaError> {
+    let stream = stream()?;
+    // SAFETY: guaranteed by the caller.
+    check("cuMemsetD8Async", unsafe {
+        cu::cuMemsetD8Async(device as u64, 0, bytes, stream)
+    })
+}
+
+/// Waits for all work on the runtime's stream.
+pub(crate) fn synchronize() -> Result<(), CudaError> {
+    catch_panic("synchronize", || {
+        let stream = stream()?;
+        // SAFETY: the runtime's live stream.
+        check("cuStreamSynchronize", unsafe {
+            cu::cuStreamSynchronize(stream)
+        })
+    })
+}
+
+/// A CUDA event with timing, recorded on the runtime's stream.
+pub(crate) struct Event(cu::CUevent);
+
+impl Event {
+    pub(crate) fn new() -> Result<Event, CudaError> {
+        context()?;
+        let mut event = null_mut();
+        // SAFETY: writes one handle.
+        check("cuEventCreate", unsafe {
+            cu::cuEventCreate(&mut event, cu::CUevent_flags::CU_EVENT_DEFAULT as u32)
+        })?;
+        Ok(Event(event))
+    }
+
+    /// Records the event after the work queued on the stream so far.
+    pub(crate) fn record(&self) -> Result<(), CudaError> {
+        let stream = stream()?;
+        // SAFETY: a live event and stream.
+        check("cuEventRecord", unsafe {
+            cu::cuEventRecord(self.0, stream)
+        })
+    }
+
+    /// Waits for `self`, then returns the device time from `start` to it.
+    pub(crate) fn elapsed_since(&self, start: &Event) -> Result<std::time::Duration, CudaError> {
+        let mut ms = 0f32;
+        // SAFETY: live events, both recorded.
+        unsafe {
+            check("cuEventSynchronize", cu::cuEventSynchronize(self.0))?;
+            check(
+                "cuEventElapsedTime",
+                cu::cuEventElapsedTime(&mut ms, start.0, self.0),
+            )?;
+        }
+        Ok(std::time::Duration::from_secs_f64(
+            f64::from(ms.max(0.0)) / 1e3,
+        ))
+    }
+}
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        // SAFETY: a live event, destroyed once.
+        let _ = unsafe { cu::cuEventDestroy_v2(self.0) };
+    }
+}
+
+/// Constants uploaded to the device (`chlast_device_constant`) since the
+/// process started: how many, and their bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Uploads {
+    /// Constants uploaded.
+    pub count: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+static UPLOADS: Mutex<Uploads> = Mutex::new(Uploads { count: 0, bytes: 0 });
+
+/// The constants uploaded so far.
+pub fn uploads() -> Uploads {
+    *lock(&UPLOADS)
+}
 // ---------------------------------------------------------------------------
 // The entry points.
 
@@ -640,6 +596,9 @@ unsafe extern "C" fn mgpu_launch_kernel(
     const FUNCTION: &str = "mgpuLaunchKernel";
     entry(FUNCTION, (), || {
         context()?;
+        if failed_earlier() {
+            return Ok(());
+        }
         if function.is_null() {
             return Err(bad_argument(FUNCTION, "null kernel function"));
         }
@@ -669,39 +628,40 @@ unsafe extern "C" fn mgpu_launch_kernel(
             cu::cuLaunchKernel(
                 function, gx, gy, gz, bx, by, bz, shared, stream, params, extra,
             )
-        })
-    })
-}
-
-/// `mgpuStreamCreate()`: a non-blocking stream.
-unsafe extern "C" fn mgpu_stream_create() -> cu::CUstream {
-    entry("mgpuStreamCreate", null_mut(), || {
-        context()?;
-        let mut stream = null_mut();
-        // SAFETY: writes one handle.
-        check("cuStreamCreate", unsafe {
-            cu::cuStreamCreate(
-                &mut stream,
-                cu::CUstream_flags::CU_STREAM_NON_BLOCKING as u32,
-            )
         })?;
-        Ok(stream)
+        sync_if_asked(stream)
     })
 }
 
-/// `mgpuStreamDestroy(stream)`.
+/// `mgpuStreamCreate()`: the runtime's one stream (the host code asks for
+/// a stream per kernel launch; ordering all launches on one lets a run go
+/// without waiting for the GPU).
+unsafe extern "C" fn mgpu_stream_create() -> cu::CUstream {
+    entry("mgpuStreamCreate", null_mut(), stream)
+}
+
+/// `mgpuStreamDestroy(stream)`: the runtime's stream lives as long as the
+/// process; another stream is destroyed.
 unsafe extern "C" fn mgpu_stream_destroy(stream: cu::CUstream) {
     entry("mgpuStreamDestroy", (), || {
-        // SAFETY: a stream from mgpuStreamCreate.
+        if Ok(stream) == self::stream() {
+            return Ok(());
+        }
+        // SAFETY: a stream the host code created elsewhere.
         check("cuStreamDestroy", unsafe { cu::cuStreamDestroy_v2(stream) })
     })
 }
 
-/// `mgpuStreamSynchronize(stream)`.
+/// `mgpuStreamSynchronize(stream)`: the host code asks after every kernel
+/// launch, but never reads device memory (`chlast-check-host-memory`), so
+/// on the runtime's stream this waits only under `CHLAST_CUDA_SYNC`, and a
+/// run waits once, at its end. Another stream is waited for.
 unsafe extern "C" fn mgpu_stream_synchronize(stream: cu::CUstream) {
     entry("mgpuStreamSynchronize", (), || {
-        context()?;
-        // SAFETY: a stream from mgpuStreamCreate.
+        if Ok(stream) == self::stream() {
+            return sync_if_asked(stream);
+        }
+        // SAFETY: a stream the host code created elsewhere.
         check("cuStreamSynchronize", unsafe {
             cu::cuStreamSynchronize(stream)
         })
@@ -763,8 +723,9 @@ unsafe extern "C" fn mgpu_event_record(event: cu::CUevent, stream: cu::CUstream)
     })
 }
 
-/// `mgpuMemAlloc(sizeBytes, stream, isHostShared)`: device memory, or
-/// managed memory when host-shared; null for 0 bytes.
+/// `mgpuMemAlloc(sizeBytes, stream, isHostShared)`: device memory on the
+/// runtime's stream; null for 0 bytes. Host-shared (managed) memory is
+/// refused: the CUDA target keeps buffers on the device.
 unsafe extern "C" fn mgpu_mem_alloc(
     size: u64,
     _stream: cu::CUstream,
@@ -778,25 +739,20 @@ unsafe extern "C" fn mgpu_mem_alloc(
         let bytes =
             usize::try_from(size).map_err(|_| bad_argument(FUNCTION, format!("{size} bytes")))?;
         if is_host_shared & 1 != 0 {
-            return alloc_managed(bytes).map(|p| p.cast());
+            return Err(bad_argument(
+                FUNCTION,
+                "host-shared (managed) memory is not supported: buffers live on the device",
+            ));
         }
-        context()?;
-        let mut ptr = 0;
-        // SAFETY: writes one device pointer.
-        check("cuMemAlloc", unsafe { cu::cuMemAlloc_v2(&mut ptr, bytes) })?;
-        Ok(ptr as usize as *mut c_void)
+        alloc_device(bytes).map(|p| p.cast())
     })
 }
 
-/// `mgpuMemFree(ptr, stream)`.
+/// `mgpuMemFree(ptr, stream)`: freed on the runtime's stream.
 unsafe extern "C" fn mgpu_mem_free(ptr: *mut c_void, _stream: cu::CUstream) {
     entry("mgpuMemFree", (), || {
-        if ptr.is_null() {
-            return Ok(());
-        }
-        context()?;
         // SAFETY: memory from mgpuMemAlloc.
-        check("cuMemFree", unsafe { cu::cuMemFree_v2(ptr as u64) })
+        unsafe { free(ptr.cast()) }
     })
 }
 
@@ -849,45 +805,6 @@ unsafe extern "C" fn mgpu_memset16(
     })
 }
 
-/// `mgpuMemHostRegisterMemRef(rank, descriptor, elementSizeBytes)`:
-/// registers the pages spanned by the memref (read-only, portable, device
-/// mapped); memory already registered elsewhere is accepted as is.
-unsafe extern "C" fn mgpu_mem_host_register_memref(
-    rank: i64,
-    descriptor: *const i64,
-    element_size: i64,
-) {
-    const FUNCTION: &str = "mgpuMemHostRegisterMemRef";
-    entry(FUNCTION, (), || {
-        context()?;
-        // SAFETY: the compiled code passes a descriptor of this rank.
-        match unsafe { memref_pages(FUNCTION, rank, descriptor, element_size) }? {
-            Some((start, end)) => host_register_pages(start, end),
-            None => Ok(()),
-        }
-    })
-}
-
-/// `mgpuMemHostUnregisterMemRef(rank, descriptor, elementSizeBytes)`:
-/// undoes one `mgpuMemHostRegisterMemRef` of the same memref.
-unsafe extern "C" fn mgpu_mem_host_unregister_memref(
-    rank: i64,
-    descriptor: *const i64,
-    element_size: i64,
-) {
-    const FUNCTION: &str = "mgpuMemHostUnregisterMemRef";
-    entry(FUNCTION, (), || {
-        context()?;
-        // SAFETY: the compiled code passes a descriptor of this rank.
-        if let Some((start, end)) =
-            unsafe { memref_pages(FUNCTION, rank, descriptor, element_size) }?
-        {
-            lock(&PINNED).unregister(start, end, host_unregister);
-        }
-        Ok(())
-    })
-}
-
 /// `mgpuSetDefaultDevice(device)`: the device to open; only effective
 /// before the runtime's context exists (one device per process).
 unsafe extern "C" fn mgpu_set_default_device(device: i32) {
@@ -906,19 +823,20 @@ unsafe extern "C" fn mgpu_set_default_device(device: i32) {
     })
 }
 
-/// `_mlir_memref_to_llvm_alloc(size)`: managed memory. On failure the error
-/// is also printed, since the caller dereferences the result unchecked.
+/// `_mlir_memref_to_llvm_alloc(size)`: device memory, ordered on the
+/// runtime's stream. On failure the error is also printed; later launches
+/// and cuDNN calls of the run are skipped.
 unsafe extern "C" fn memref_alloc(size: u64) -> *mut c_void {
     entry("_mlir_memref_to_llvm_alloc", null_mut(), || {
         let bytes = usize::try_from(size)
             .map_err(|_| bad_argument("_mlir_memref_to_llvm_alloc", format!("{size} bytes")))?;
-        alloc_managed(bytes)
+        alloc_device(bytes)
             .map(|p| p.cast())
             .inspect_err(|error| eprintln!("chlast: {error}"))
     })
 }
 
-/// `_mlir_memref_to_llvm_aligned_alloc(alignment, size)`: managed memory
+/// `_mlir_memref_to_llvm_aligned_alloc(alignment, size)`: device memory
 /// (256-byte aligned; larger alignments are honoured by over-allocating).
 unsafe extern "C" fn memref_aligned_alloc(alignment: u64, size: u64) -> *mut c_void {
     entry("_mlir_memref_to_llvm_aligned_alloc", null_mut(), || {
@@ -928,7 +846,8 @@ unsafe extern "C" fn memref_aligned_alloc(alignment: u64, size: u64) -> *mut c_v
     })
 }
 
-/// `_mlir_memref_to_llvm_free(ptr)`.
+/// `_mlir_memref_to_llvm_free(ptr)`: freed once the stream's earlier work
+/// is done.
 unsafe extern "C" fn memref_free(ptr: *mut c_void) {
     entry("_mlir_memref_to_llvm_free", (), || {
         // SAFETY: the compiled code frees what the hooks allocated.
@@ -954,7 +873,7 @@ fn decoded_spec(address: usize, words: &[i64]) -> Result<ConvSpec, CudaError> {
 /// described by the [`spec::SPEC_LEN`] words at `spec` on the aligned pointers
 /// `x`, `w`, `y` (the spec's element offsets are added here), `bias` (0 =
 /// none) and the residual `z` (0 = none; y's offset is added), on the
-/// default stream, and waits for it.
+/// runtime's stream (without waiting, unless `CHLAST_CUDA_SYNC`).
 unsafe extern "C" fn chlast_cudnn_conv(
     spec: *const i64,
     x: u64,
@@ -967,18 +886,68 @@ unsafe extern "C" fn chlast_cudnn_conv(
     entry(FUNCTION, (), || {
         // SAFETY: the compiled code passes the address of its constant spec.
         let words = unsafe { spec::words_at(spec) }?;
-        context()?;
+        let stream = stream()?;
+        if failed_earlier() {
+            return Ok(());
+        }
         let spec = decoded_spec(spec as usize, words)?;
         let operands = ConvOperands::new(&spec, x, w, y, bias, z)?;
         let mut cudnn = lock(&CUDNN);
         let cudnn = match &mut *cudnn {
             Some(cudnn) => cudnn,
-            slot @ None => slot.insert(Cudnn::new()?),
+            slot @ None => slot.insert(Cudnn::new(stream)?),
         };
         // SAFETY: the compiled code passes buffers of the spec's shapes.
         unsafe { cudnn.forward(&spec, &operands) }?;
-        // SAFETY: no arguments.
-        check("cuCtxSynchronize", unsafe { cu::cuCtxSynchronize() })
+        sync_if_asked(stream)
+    })
+}
+
+/// `chlast_device_constant(host, bytes) -> device`: a device copy of the
+/// `bytes` bytes of constant data at `host`, made when the program is
+/// loaded (by `chlast-upload-constants`' global constructor) and kept
+/// until it is unloaded; null after recording an error.
+unsafe extern "C" fn chlast_device_constant(host: *const c_void, bytes: u64) -> *mut c_void {
+    const FUNCTION: &str = "chlast_device_constant";
+    entry(FUNCTION, null_mut(), || {
+        context()?;
+        if host.is_null() {
+            return Err(bad_argument(FUNCTION, "null constant"));
+        }
+        let size =
+            usize::try_from(bytes).map_err(|_| bad_argument(FUNCTION, format!("{bytes} bytes")))?;
+        let mut device = 0;
+        // SAFETY: writes one device pointer; then copies `size` bytes the
+        // compiled code says `host` holds (synchronously: at load).
+        unsafe {
+            check("cuMemAlloc", cu::cuMemAlloc_v2(&mut device, size.max(1)))?;
+            if let Err(error) = check("cuMemcpyHtoD", cu::cuMemcpyHtoD_v2(device, host, size)) {
+                let _ = cu::cuMemFree_v2(device);
+                return Err(error);
+            }
+        }
+        let mut uploads = lock(&UPLOADS);
+        uploads.count += 1;
+        uploads.bytes += bytes;
+        Ok(device as usize as *mut c_void)
+    })
+}
+
+/// `chlast_device_constant_free(device)`: frees a copy made by
+/// `chlast_device_constant` (null is ignored), when the program is
+/// unloaded.
+unsafe extern "C" fn chlast_device_constant_free(device: *mut c_void) {
+    entry("chlast_device_constant_free", (), || {
+        if device.is_null() {
+            return Ok(());
+        }
+        context()?;
+        // SAFETY: a copy from chlast_device_constant, freed once by the
+        // program's global destructor.
+        match unsafe { cu::cuMemFree_v2(device as u64) } {
+            cu::CUresult::CUDA_ERROR_DEINITIALIZED => Ok(()),
+            result => check("cuMemFree", result),
+        }
     })
 }
 
@@ -1015,14 +984,6 @@ pub fn symbols() -> Vec<(&'static str, *mut c_void)> {
         ("mgpuMemset32", mgpu_memset32 as *mut c_void),
         ("mgpuMemset16", mgpu_memset16 as *mut c_void),
         (
-            "mgpuMemHostRegisterMemRef",
-            mgpu_mem_host_register_memref as *mut c_void,
-        ),
-        (
-            "mgpuMemHostUnregisterMemRef",
-            mgpu_mem_host_unregister_memref as *mut c_void,
-        ),
-        (
             "mgpuSetDefaultDevice",
             mgpu_set_default_device as *mut c_void,
         ),
@@ -1033,6 +994,14 @@ pub fn symbols() -> Vec<(&'static str, *mut c_void)> {
         ),
         ("_mlir_memref_to_llvm_free", memref_free as *mut c_void),
         ("chlast_cudnn_conv", chlast_cudnn_conv as *mut c_void),
+        (
+            "chlast_device_constant",
+            chlast_device_constant as *mut c_void,
+        ),
+        (
+            "chlast_device_constant_free",
+            chlast_device_constant_free as *mut c_void,
+        ),
     ]
 }
 
@@ -1049,106 +1018,15 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), symbols.len(), "duplicate names");
         assert!(symbols.iter().all(|(_, address)| !address.is_null()));
-        for name in ["mgpuModuleLoadJIT", "mgpuLaunchKernel", "chlast_cudnn_conv"] {
+        for name in [
+            "mgpuModuleLoadJIT",
+            "mgpuLaunchKernel",
+            "chlast_cudnn_conv",
+            "chlast_device_constant",
+            "chlast_device_constant_free",
+        ] {
             assert!(names.contains(&name), "{name}");
         }
-    }
-
-    #[test]
-    fn extent_of_memrefs() {
-        // 2x3 f32, row-major, offset 1.
-        assert_eq!(
-            memref_extent(1000, 1, &[2, 3], &[3, 1], 4),
-            Ok(Some((1004, 1028)))
-        );
-        // Rank 0: one element.
-        assert_eq!(memref_extent(64, 0, &[], &[], 2), Ok(Some((64, 66))));
-        // Strided: the last element is at 1*10 + 2*2 = 14.
-        assert_eq!(memref_extent(0, 0, &[2, 3], &[10, 2], 4), Ok(Some((0, 60))));
-        assert_eq!(memref_extent(0, 0, &[4, 0], &[1, 1], 4), Ok(None));
-        assert!(memref_extent(0, 0, &[2], &[-1], 4).is_err());
-        assert!(memref_extent(0, 0, &[2], &[1], 0).is_err());
-        assert!(memref_extent(0, -1, &[2], &[1], 4).is_err());
-    }
-
-    #[test]
-    fn memref_descriptor_pages() {
-        let page = page_size();
-        let base = 10 * page as i64;
-        // { allocated, aligned, offset, sizes[2], strides[2] }, 3x5 f32 at
-        // offset 3 that spans into the next page.
-        let offset = (page as i64 - 8) / 4;
-        let descriptor = [0xdead, base, offset, 3, 5, 5, 1];
-        // SAFETY: a rank-2 descriptor.
-        let pages = unsafe { memref_pages("test", 2, descriptor.as_ptr(), 4) };
-        assert_eq!(pages, Ok(Some((10 * page, 12 * page))));
-        // SAFETY: rank out of range is rejected before reading.
-        let error = unsafe { memref_pages("test", -1, descriptor.as_ptr(), 4) };
-        assert!(matches!(error, Err(CudaError::BadArgument { .. })));
-    }
-
-    #[test]
-    fn pinned_pages_share_chunks() {
-        let mut pinned = PinnedPages::new();
-        let mut registered = Vec::new();
-        let mut unregistered = Vec::new();
-        let ok = |s, e, log: &mut Vec<(usize, usize)>| {
-            log.push((s, e));
-            Ok::<bool, ()>(true)
-        };
-        pinned
-            .register(0, 3, |s, e| ok(s, e, &mut registered), |_| {})
-            .expect("registers");
-        // Overlaps [0, 3): only [3, 5) is new.
-        pinned
-            .register(2, 5, |s, e| ok(s, e, &mut registered), |_| {})
-            .expect("registers");
-        // Covered entirely: nothing new.
-        pinned
-            .register(1, 4, |s, e| ok(s, e, &mut registered), |_| {})
-            .expect("registers");
-        assert_eq!(registered, vec![(0, 3), (3, 5)]);
-        assert_eq!(pinned.chunks[&0].users, 3);
-        assert_eq!(pinned.chunks[&3].users, 2);
-
-        pinned.unregister(2, 5, |s| unregistered.push(s));
-        assert!(unregistered.is_empty());
-        pinned.unregister(1, 4, |s| unregistered.push(s));
-        assert_eq!(unregistered, vec![3]);
-        pinned.unregister(0, 3, |s| unregistered.push(s));
-        assert_eq!(unregistered, vec![3, 0]);
-        assert!(pinned.chunks.is_empty());
-    }
-
-    #[test]
-    fn pinned_pages_roll_back_and_foreign_ranges() {
-        let mut pinned = PinnedPages::new();
-        pinned
-            .register(4, 6, |_, _| Ok::<bool, ()>(true), |_| {})
-            .expect("registers");
-        // [0, 4) succeeds, [6, 9) fails: [0, 4) is unregistered again.
-        let mut undone = Vec::new();
-        let result = pinned.register(
-            0,
-            9,
-            |s, _| if s == 0 { Ok(true) } else { Err("full") },
-            |s| undone.push(s),
-        );
-        assert_eq!(result, Err("full"));
-        assert_eq!(undone, vec![0]);
-        assert_eq!(pinned.chunks.len(), 1);
-        assert_eq!(pinned.chunks[&4].users, 1);
-
-        // Registered by someone else: never unregistered by us.
-        pinned
-            .register(10, 12, |_, _| Ok::<bool, ()>(false), |_| {})
-            .expect("registers");
-        let mut unregistered = Vec::new();
-        pinned.unregister(10, 12, |s| unregistered.push(s));
-        assert!(unregistered.is_empty());
-        pinned.release_all(|s| unregistered.push(s));
-        assert_eq!(unregistered, vec![4]);
-        assert!(pinned.chunks.is_empty());
     }
 
     #[test]
@@ -1172,7 +1050,11 @@ mod tests {
         // SAFETY: no arguments.
         let stream = unsafe { mgpu_stream_create() };
         assert!(stream.is_null());
-        assert_eq!(alloc_managed(16).err(), Some(CudaError::DriverNotFound));
+        assert_eq!(alloc_device(16).err(), Some(CudaError::DriverNotFound));
+        // SAFETY: without a driver nothing is read; null is returned.
+        let constant = unsafe { chlast_device_constant([1.0f32].as_ptr().cast(), 4) };
+        assert!(constant.is_null());
+        assert_eq!(uploads(), Uploads::default());
         // SAFETY: a null spec is rejected before anything is read.
         unsafe { chlast_cudnn_conv(std::ptr::null(), 0, 0, 0, 0, 0) };
     }

@@ -8,9 +8,13 @@
 //!   by the translation of `gpu.binary` (PTX text, `format = isa`, JIT
 //!   compiled by the driver when the module is loaded);
 //! - `_mlir_memref_to_llvm_alloc` and friends
-//!   (`finalize-memref-to-llvm{use-generic-functions}`): every host
-//!   allocation is CUDA managed memory, so kernels, cuDNN and the host all
-//!   read and write the same buffers;
+//!   (`finalize-memref-to-llvm{use-generic-functions}`): every buffer is
+//!   device memory, allocated and freed in order on the runtime's one
+//!   stream; the host code only passes buffers to kernels and cuDNN, never
+//!   reads them;
+//! - `chlast_device_constant`, called once per constant (weights, biases)
+//!   by the program's global constructor when it is loaded: the constants
+//!   stay resident on the device until the program is dropped;
 //! - `chlast_cudnn_conv`, one call per convolution handed to cuDNN, with a
 //!   [`spec::ConvSpec`] describing it.
 //!
@@ -36,10 +40,12 @@
 //! 2. [`CudaRuntime::symbols`] gives every entry point's name and address,
 //!    to register into the ExecutionEngine (`mlirExecutionEngineRegisterSymbol`)
 //!    before the module's constructors run (they load the PTX);
-//! 3. inputs and outputs go in [`CudaRuntime::alloc_managed`] buffers;
+//! 3. inputs are copied into [`CudaRuntime::alloc_device`] buffers
+//!    ([`CudaRuntime::copy_to_device`]), outputs out of them;
 //! 4. after each call into the compiled code, [`CudaRuntime::synchronize`]
-//!    and [`take_error`]: the entry points cannot return errors through the
-//!    C ABI, so they record the first one instead.
+//!    waits for the stream and reports [`take_error`]: the entry points
+//!    cannot return errors through the C ABI, so they record the first one
+//!    instead (and skip later launches and cuDNN calls).
 //!
 //! Modules: [`spec`] (the convolution description), [`cudnn`] (descriptors,
 //! algorithm choice and execution), [`driver`] (the C entry points and the
@@ -53,7 +59,7 @@ pub mod spec;
 
 use std::ffi::c_void;
 
-pub use driver::{symbols, take_error};
+pub use driver::{SYNC_EACH_ENV, Uploads, symbols, take_error, uploads};
 pub use spec::ConvSpec;
 
 /// Environment variable naming the full path of `libcudnn.so.9`.
@@ -101,7 +107,7 @@ pub enum CudaError {
     /// A CUDA driver call failed.
     #[error("CUDA driver call {function} failed with {status}")]
     Driver {
-        /// The driver function, e.g. `cuMemAllocManaged`.
+        /// The driver function, e.g. `cuMemAllocAsync`.
         function: &'static str,
         /// The status name, e.g. `CUDA_ERROR_OUT_OF_MEMORY`.
         status: String,
@@ -193,38 +199,89 @@ impl CudaRuntime {
         driver::symbols()
     }
 
-    /// Allocates `bytes` (at least 1) of managed memory, readable and
-    /// writable by the host and the device, aligned to 256 bytes.
-    pub fn alloc_managed(&self, bytes: usize) -> Result<*mut u8, CudaError> {
-        driver::alloc_managed(bytes)
+    /// Allocates `bytes` (at least 1) of device memory, aligned to 256
+    /// bytes, on the runtime's stream.
+    pub fn alloc_device(&self, bytes: usize) -> Result<*mut u8, CudaError> {
+        driver::alloc_device(bytes)
     }
 
-    /// Frees a buffer from [`CudaRuntime::alloc_managed`] (null is
-    /// ignored).
+    /// Frees a buffer from [`CudaRuntime::alloc_device`] (null is ignored)
+    /// once the work queued before on the stream is done.
     ///
     /// # Safety
     ///
-    /// `ptr` must come from [`CudaRuntime::alloc_managed`] (or the memref
-    /// allocation hooks), not be freed yet, and not be in use by the device.
+    /// `ptr` must come from [`CudaRuntime::alloc_device`] (or the memref
+    /// allocation hooks) and not be freed yet.
     pub unsafe fn free(&self, ptr: *mut u8) -> Result<(), CudaError> {
         // SAFETY: forwarded to the caller.
         unsafe { driver::free(ptr) }
     }
 
-    /// Waits for all work on the device, then reports the first error
-    /// recorded by an entry point since the last [`take_error`], if any.
+    /// Queues a copy of `bytes` bytes from `host` to `device`.
+    ///
+    /// # Safety
+    ///
+    /// `device` holds `bytes` bytes of device memory; `host` holds `bytes`
+    /// readable bytes and stays valid until [`CudaRuntime::synchronize`].
+    pub unsafe fn copy_to_device(
+        &self,
+        device: *mut u8,
+        host: *const u8,
+        bytes: usize,
+    ) -> Result<(), CudaError> {
+        // SAFETY: forwarded to the caller.
+        unsafe { driver::copy_to_device(device, host, bytes) }
+    }
+
+    /// Queues a copy of `bytes` bytes from `device` to `host`.
+    ///
+    /// # Safety
+    ///
+    /// `device` holds `bytes` bytes of device memory; `host` holds `bytes`
+    /// writable bytes, not read before [`CudaRuntime::synchronize`].
+    pub unsafe fn copy_to_host(
+        &self,
+        host: *mut u8,
+        device: *const u8,
+        bytes: usize,
+    ) -> Result<(), CudaError> {
+        // SAFETY: forwarded to the caller.
+        unsafe { driver::copy_to_host(host, device, bytes) }
+    }
+
+    /// Queues zeroing `bytes` bytes at `device`.
+    ///
+    /// # Safety
+    ///
+    /// `device` holds `bytes` bytes of device memory.
+    pub unsafe fn zero(&self, device: *mut u8, bytes: usize) -> Result<(), CudaError> {
+        // SAFETY: forwarded to the caller.
+        unsafe { driver::zero_device(device, bytes) }
+    }
+
+    /// The device time of the work queued while `body` runs, measured with
+    /// CUDA events recorded on the runtime's stream before and after it;
+    /// waits for that work.
+    pub fn device_time<E: From<CudaError>>(
+        &self,
+        body: impl FnOnce() -> Result<(), E>,
+    ) -> Result<std::time::Duration, E> {
+        let start = driver::Event::new()?;
+        let end = driver::Event::new()?;
+        start.record()?;
+        body()?;
+        end.record()?;
+        Ok(end.elapsed_since(&start)?)
+    }
+
+    /// Waits for all work on the runtime's stream, then reports the first
+    /// error recorded by an entry point since the last [`take_error`], if
+    /// any.
     pub fn synchronize(&self) -> Result<(), CudaError> {
         driver::synchronize()?;
         match take_error() {
             Some(error) => Err(error),
             None => Ok(()),
         }
-    }
-
-    /// Unregisters all host memory registered by
-    /// `mgpuMemHostRegisterMemRef`; call it before dropping the
-    /// ExecutionEngine whose constants were registered.
-    pub fn release_host_registrations(&self) -> Result<(), CudaError> {
-        driver::release_host_registrations()
     }
 }

@@ -118,17 +118,69 @@ def FuseElementwise : Pass<"chlast-fuse-elementwise", "::mlir::ModuleOp"> {
 }
 
 def PrepareGpuMemory : Pass<"chlast-prepare-gpu-memory", "::mlir::ModuleOp"> {
-  let summary = "Make host buffers usable by GPU kernels";
+  let summary = "Keep every buffer the GPU uses in device memory";
   let description = [{
-    `memref.copy` becomes `linalg.copy` (so it turns into a kernel, not a
-    host loop), and every constant `memref.global` read by host code is
-    registered with `gpu.host_register` so kernels and cuDNN can read it.
-    Buffers allocated by the program come from the runtime's managed-memory
-    allocator (`finalize-memref-to-llvm{use-generic-functions}`).
+    On bufferized host functions, before linalg ops become kernels:
+    `memref.copy` becomes `linalg.copy` (a kernel, not a host loop); a
+    linalg op without a parallel loop (0-d ops, the last step of a split
+    reduction) gets a unit parallel loop over a unit view of its outputs,
+    so it runs as a one-thread kernel instead of host code reading device
+    memory; a generic's parallel loops are moved before its reductions, so
+    that they all become the kernel's threads; constant globals read by host code are listed in the module
+    attribute `chlast.device_constants` for `chlast-upload-constants`.
+    `chlast.host_only` globals (cuDNN specs) are left alone; mutable
+    globals get a warning (they stay in host memory).
+
+    Before:
+      linalg.generic {indexing_maps = [(d0) -> (d0), (d0) -> ()],
+                      iterator_types = ["reduction"]}
+          ins(%p : memref<8xf32>) outs(%sum : memref<f32>)
+    After:
+      %s = memref.expand_shape %sum [] output_shape [1] : memref<f32> into memref<1xf32>
+      linalg.generic {indexing_maps = [(d0, d1) -> (d1), (d0, d1) -> (d0)],
+                      iterator_types = ["parallel", "reduction"]}
+          ins(%p : memref<8xf32>) outs(%s : memref<1xf32>)
   }];
-  let dependentDialects = ["::mlir::gpu::GPUDialect",
-                           "::mlir::linalg::LinalgDialect",
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def CheckHostMemory : Pass<"chlast-check-host-memory", "::mlir::ModuleOp"> {
+  let summary = "Fail when host code would read or write device memory";
+  let description = [{
+    After `gpu-kernel-outlining`: host functions may allocate, free and
+    pass buffers to kernels and cuDNN calls, but an op that reads or writes
+    a buffer's contents on the host (a load, a store, a copy, a linalg op
+    left outside a kernel), a host stack buffer (`memref.alloca`) or a used
+    mutable global is an error: the CUDA target keeps buffers in device
+    memory and does not wait for the GPU inside a run. Reads of
+    `chlast.host_only` globals (cuDNN specs) are allowed.
+
+    Error example:
+      %v = memref.load %a[%c0] : memref<4xf32>
+      // error: host code reads or writes device memory: ...
+  }];
+}
+
+def UploadConstants : Pass<"chlast-upload-constants", "::mlir::ModuleOp"> {
+  let summary = "Upload the constants kernels read to the GPU once, at load";
+  let description = [{
+    On the LLVM-dialect host module: for every global listed in
+    `chlast.device_constants`, a global constructor calls the runtime's
+    `chlast_device_constant(host, bytes) -> device` once when the program
+    is loaded and keeps the device address in a slot global; host code
+    reads the slot instead of the host global's address; a global
+    destructor frees the copies (`chlast_device_constant_free`).
+
+    Before:
+      %p = llvm.mlir.addressof @w : !llvm.ptr
+    After:
+      %slot = llvm.mlir.addressof @w.device : !llvm.ptr
+      %p = llvm.load %slot : !llvm.ptr -> !llvm.ptr
+      // + @chlast_upload_constants in llvm.mlir.global_ctors,
+      //   @chlast_release_constants in llvm.mlir.global_dtors
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def MapParallelLoopsToGpu : Pass<"chlast-map-parallel-loops", "::mlir::ModuleOp"> {
@@ -219,13 +271,14 @@ def CudaStats : Pass<"chlast-cuda-stats", "::mlir::ModuleOp"> {
     cuDNN calls and how many of them use channels-first tensors (whose
     hidden NCHW<->NHWC conversions inside cuDNN are modelled as input +
     filter + output bytes), convs left as kernels, and linalg ops with no
-    parallel loop (they run on the host); per kernel, the threads it
+    parallel loop (only dynamic shapes leave one, which
+    `chlast-check-host-memory` rejects); per kernel, the threads it
     launches and its per-thread serial trip count (its reduction loops),
     the bytes and FLOPs of kernels and cuDNN calls, and a modelled time
     (bytes / bandwidth or FLOPs / peak, whichever is larger, H100 and H200
     data-sheet figures); it keeps them in module attributes.
-    `phase=report` (at the end) adds the number of kernel launches and
-    writes one JSON object to `stats` (`-` = stderr), with a `kernels`
+    `phase=report` (at the end) adds the number of kernel launches and of
+    constants uploaded to the device at load (and their bytes) and writes one JSON object to `stats` (`-` = stderr), with a `kernels`
     array of per-kernel entries.
   }];
   let options = [

@@ -3,9 +3,11 @@
 //! `ptxas` for sm_80 and sm_90; every cuDNN conv gets its descriptors built
 //! by the runtime's own code against the real `libcudnn.so.9`, and cuDNN's
 //! output shape equals MLIR's; the statistics show conversions only at the
-//! network boundary once `--conv-channels-last` ran. Execution on a GPU is
-//! compared with the CPU and skipped, with the reason printed, when there
-//! is no GPU.
+//! network boundary once `--conv-channels-last` ran; the runtime's use of
+//! the driver (one stream, device memory, constants uploaded once at load,
+//! no wait per launch) is checked against a mock `libcuda.so.1`
+//! (tests/mock-cuda/). Execution on a GPU is compared with the CPU and
+//! skipped, with the reason printed, when there is no GPU.
 //!
 //! `ptxas` and `libcudnn.so.9` come from PyPI (`make deps`, see
 //! scripts/deps.sh); these tests fail, not skip, when they are missing.
@@ -373,4 +375,156 @@ fn gpu_results_match_the_cpu() {
             assert!(report.passed(), "{name}: GPU differs from CPU: {report}");
         }
     }
+}
+
+/// The mock driver (tests/mock-cuda/libcuda.c) built with `cc` into `dir`
+/// as `libcuda.so.1`; returns `dir`, for `LD_LIBRARY_PATH`.
+fn mock_driver(dir: &Path) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(dir).unwrap();
+    let library = dir.join("libcuda.so.1");
+    let out = Command::new("cc")
+        .args(["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o"])
+        .arg(&library)
+        .arg(root.join("tests/mock-cuda/libcuda.c"))
+        .output()
+        .expect("cc runs (the AOT tests need it too)");
+    assert!(
+        out.status.success(),
+        "building the mock driver: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.to_path_buf()
+}
+
+/// Runs chlast-run on the mock driver; returns its exit status, output and
+/// the driver's counts.
+fn run_on_mock_driver(
+    driver: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String, std::collections::HashMap<String, String>) {
+    let log = driver.join(format!("log-{}", env.len()));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chlast-run"));
+    command
+        .args(args)
+        .env("LD_LIBRARY_PATH", driver)
+        .env("MOCK_CUDA_LOG", &log)
+        .env_remove("CHLAST_CUDA_SYNC");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("the mock driver wrote no log ({e}): {text}"))
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (out.status.success(), text, counts)
+}
+
+/// The runtime's use of the driver, checked against a mock `libcuda.so.1`
+/// that runs no kernel but checks and counts every call (no GPU needed):
+/// one stream for everything; stream-ordered device allocations, each
+/// freed; no managed or host-registered memory; the constants uploaded
+/// once, at load, before any launch, and freed when the program is
+/// dropped; no wait per kernel launch, only per run; timing with events.
+/// A failed allocation stops the run with the driver's error, no kernel
+/// is launched after it, and nothing leaks. (cuDNN needs the real driver,
+/// so the program has no convolution.)
+#[test]
+fn runtime_uses_the_driver_as_designed() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("chlast-mock-cuda-{}", std::process::id()));
+    let driver = mock_driver(&dir);
+    let model = root.join("tests/mock-cuda/norm.mlir");
+    let model = model.to_str().unwrap();
+
+    let stats = dir.join("stats.json");
+    let lowered = Command::new(env!("CARGO_BIN_EXE_chlast-opt"))
+        .arg(model)
+        .arg(format!("--chlast-lower-to-cuda=stats={}", stats.display()))
+        .args(["-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(lowered.status.success());
+    let json = std::fs::read_to_string(&stats).unwrap();
+    let (kernels, constants) = (
+        stat(&json, "kernel_launches"),
+        stat(&json, "device_constants"),
+    );
+    assert!(kernels >= 5 && constants >= 1, "{json}");
+
+    let (ok, text, counts) = run_on_mock_driver(
+        &driver,
+        &["--target", "cuda", model, "--iterations", "3"],
+        &[],
+    );
+    let count = |key: &str| -> i64 {
+        counts[key]
+            .parse()
+            .unwrap_or_else(|_| panic!("{key}: {}", counts[key]))
+    };
+    println!("{text}{counts:?}");
+    assert!(ok, "{text}");
+    assert_eq!(counts["first_error"], "none", "{counts:?}");
+    assert_eq!(count("errors"), 0);
+    assert!(
+        text.contains("(device time: CUDA events around each run)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("constants on the device: {constants} (")),
+        "{text}"
+    );
+    assert_eq!(count("streams"), 1);
+    assert_eq!((count("managed"), count("host_registers")), (0, 0));
+    // One run, one warm-up and 3 timed runs.
+    let runs = 5;
+    assert_eq!(count("launches"), runs * kernels);
+    assert_eq!(count("uploads_at_load"), constants);
+    assert_eq!(count("alloc_sync"), constants);
+    assert_eq!(count("free_sync"), constants, "constants freed on unload");
+    assert_eq!(count("alloc_async"), count("free_async"));
+    assert_eq!(count("live_allocs"), 0);
+    // Waits: a few at the boundary of each run, never one per launch.
+    assert!(count("stream_syncs") <= 2 * runs, "{counts:?}");
+    assert_eq!(count("event_records"), 2 * 3);
+
+    // With CHLAST_CUDA_SYNC=1, every launch is waited for.
+    let (ok, text, counts) = run_on_mock_driver(
+        &driver,
+        &["--target", "cuda", model],
+        &[("CHLAST_CUDA_SYNC", "1")],
+    );
+    assert!(ok, "{text}");
+    let synced: i64 = counts["stream_syncs"].parse().unwrap();
+    assert!(synced >= kernels, "{counts:?}");
+
+    // The 3rd allocation fails: a clear error, exit status 1, no launch
+    // after it, nothing leaked.
+    let (ok, text, counts) = run_on_mock_driver(
+        &driver,
+        &["--target", "cuda", model],
+        &[("MOCK_CUDA_FAIL_ALLOC", "3")],
+    );
+    println!("{text}{counts:?}");
+    assert!(!ok);
+    assert!(
+        text.contains(
+            "chlast-run: CUDA driver call cuMemAllocAsync failed with CUDA_ERROR_OUT_OF_MEMORY"
+        ),
+        "{text}"
+    );
+    assert_eq!(counts["failed_allocs"], "1");
+    assert_eq!(counts["launches_after_failure"], "0");
+    assert_eq!(counts["live_allocs"], "0");
+    assert_eq!(counts["errors"], "0", "{counts:?}");
+    std::fs::remove_dir_all(&dir).ok();
 }

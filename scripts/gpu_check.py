@@ -138,6 +138,16 @@ def run_chlast(binary, model, variant, target, iterations, timeout, env, save=No
     if timing:
         row["min_ms"] = float(timing.group(1))
         row["median_ms"] = float(timing.group(2))
+    graph = re.search(
+        r"^CUDA graph: min " + NUMBER + r" ms, median " + NUMBER + r" ms over \d+ runs.*?(PASS|FAIL)",
+        out,
+        re.M,
+    )
+    if graph:
+        row["graph_median_ms"] = float(graph.group(2))
+        row["graph_matches"] = graph.group(3) == "PASS"
+    elif "CUDA graph: not captured" in out:
+        row["graph"] = out.split("CUDA graph: not captured:", 1)[1].strip().splitlines()[0]
     row["status"] = "ok" if p.returncode == 0 else "fail"
     if p.returncode != 0:
         row["message"] = "\n".join(out.strip().splitlines()[-6:])
@@ -248,6 +258,13 @@ def fmt_ms(row):
     return f"{row['median_ms']:.3f}"
 
 
+def graph_ms(row):
+    """The CUDA graph replay time of a chlast row, or why there is none."""
+    if not row or "graph_median_ms" not in row:
+        return "not captured" if row and "graph" in row else "-"
+    return f"{row['graph_median_ms']:.3f}" + ("" if row.get("graph_matches") else " (WRONG)")
+
+
 def check_cell(row):
     if not row or "matches" not in row:
         return (row or {}).get("status", "-")
@@ -264,9 +281,13 @@ def table(results, info):
         "reference (PyTorch's CPU output for the corpus, the CPU runner's for the example "
         "models), max abs error.",
         "",
-        "| model | chlast original | chlast channels-last | chlast per-conv | check (channels-last) "
+        "chlast graph: the same channels-last run captured once as a CUDA graph and replayed "
+        "(no host code or launch overhead per kernel; its outputs checked against a plain run).",
+        "",
+        "| model | chlast original | chlast channels-last | chlast graph | chlast per-conv "
+        "| check (channels-last) "
         "| torch eager | torch eager CL | torch.compile | torch.compile CL | CL vs torch eager |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         c, t = r["chlast"], r.get("torch", {})
@@ -275,6 +296,7 @@ def table(results, info):
             speedup = f"{t['eager']['median_ms'] / c['chlast']['median_ms']:.2f}x"
         lines.append(
             f"| {name} | {fmt_ms(c.get('original'))} | {fmt_ms(c.get('chlast'))} | "
+            f"{graph_ms(c.get('chlast'))} | "
             f"{fmt_ms(c.get('perconv'))} | {check_cell(c.get('chlast'))} | "
             + " | ".join(fmt_ms(t.get(v)) for v in TORCH_VARIANTS)
             + f" | {speedup} |"
@@ -284,7 +306,9 @@ def table(results, info):
         for name, r in results.items()
         for side in ("chlast", "torch")
         for variant, row in r.get(side, {}).items()
-        if row.get("status") not in ("ok", "skipped") or row.get("matches") is False
+        if row.get("status") not in ("ok", "skipped")
+        or row.get("matches") is False
+        or row.get("graph_matches") is False
     ]
     if problems:
         lines += ["", "Problems:", ""] + problems

@@ -25,7 +25,7 @@ use chlast::runtime::{
     self, RuntimeError,
     compare::{self, Tolerance},
     cpu::{CompileOptions, Convs, CpuProgram, Timings},
-    cuda_program::{CudaOptions, CudaProgram, LoweredCuda},
+    cuda_program::{CudaOptions, CudaProgram, GraphTimings, LoweredCuda},
     entry::Signature,
     npy, random,
     tensor::Tensor,
@@ -63,7 +63,8 @@ options:
   --inputs A.npy,B.npy  inputs from .npy files, one per argument, in order
   --save-outputs DIR    write DIR/result0.npy, DIR/result1.npy, ...
   --iterations K        time K runs after one warm-up run (min and median;
-                        on cuda, device time measured with CUDA events)
+                        on cuda, device time measured with CUDA events, and
+                        K replays of the run captured as a CUDA graph)
   --compare OTHER.mlir  run OTHER on the same inputs and compare each output;
                         exit status 1 when an element differs beyond tolerance
   --compare-target T    run OTHER on target T (default: --target's), e.g.
@@ -465,6 +466,9 @@ fn run(options: &Options) -> Result<bool, RuntimeError> {
                     ""
                 };
                 println!("{timings}{clock}");
+                if let Program::Cuda(program) = &program {
+                    passed &= print_graph_timings(&program.time_graph(&inputs, iterations)?);
+                }
                 if uses_onednn(options.target) {
                     let stats = runtime::onednn::stats();
                     print_profile(&timings, &before, &stats, iterations + 1);
@@ -683,6 +687,29 @@ fn print_op_profile(profile: &runtime::profile::OpProfile, runs: usize) {
     println!("slowest ops:");
     for op in slowest.into_iter().take(PROFILE_TOP) {
         println!("  {:>8.3}  {}", per_run(op.total), op.label);
+    }
+}
+
+/// The CUDA graph line: replays of the whole run, or why there are none;
+/// false when a replay's outputs differ from a plain run's.
+fn print_graph_timings(graph: &GraphTimings) -> bool {
+    match graph {
+        GraphTimings::Replayed { timings, check } => {
+            let worst = check.iter().map(|r| r.max_abs_error).fold(0.0f64, f64::max);
+            let verdict = if check.iter().all(|r| r.passed()) {
+                "PASS"
+            } else {
+                "FAIL"
+            };
+            println!(
+                "CUDA graph: {timings} (the run captured once, replayed; replay vs plain run: max abs error {worst:.3e}, {verdict})"
+            );
+            verdict == "PASS"
+        }
+        GraphTimings::NotCaptured(reason) => {
+            println!("CUDA graph: not captured: {reason}");
+            true
+        }
     }
 }
 

@@ -17,7 +17,7 @@
 //! ```
 
 use super::{
-    RuntimeError,
+    RuntimeError, compare,
     cpu::Timings,
     cuda::{self, CudaRuntime},
     diagnostics,
@@ -334,6 +334,52 @@ impl<'c> CudaProgram<'c> {
         Ok(Timings { runs })
     }
 
+    /// Captures one run on inputs already on the device as a CUDA graph
+    /// (after a warm-up run, so cuDNN's plans and workspace exist), replays
+    /// it once and compares its outputs with a plain run's (`check`), then
+    /// times `iterations` replays (device time, CUDA events). A run that
+    /// cannot be captured is [`GraphTimings::NotCaptured`] with the reason.
+    pub fn time_graph(
+        &self,
+        inputs: &[Tensor],
+        iterations: usize,
+    ) -> Result<GraphTimings, RuntimeError> {
+        let (buffers, mut outputs) = self.buffers_for(inputs)?;
+        buffers.invoke(self)?;
+        self.runtime.synchronize()?;
+        let mut expected = outputs.clone();
+        buffers.copy_out(&mut expected)?;
+        // Zero the outputs, so that the check sees what the replay wrote.
+        buffers.zero_outputs()?;
+        let graph = match self.runtime.capture_graph(|| buffers.invoke(self)) {
+            Ok(graph) => graph,
+            Err(reason) => {
+                self.runtime.synchronize()?;
+                return Ok(GraphTimings::NotCaptured(reason));
+            }
+        };
+        graph.launch()?;
+        self.runtime.synchronize()?;
+        buffers.copy_out(&mut outputs)?;
+        let check = expected
+            .iter()
+            .zip(&outputs)
+            .map(|(e, o)| {
+                let tolerance = compare::Tolerance::default_for(e.data.element_type());
+                compare::compare(e, o, tolerance)
+            })
+            .collect();
+        let mut runs = Vec::with_capacity(iterations);
+        for _ in 0..iterations {
+            runs.push(self.runtime.device_time(|| graph.launch())?);
+        }
+        self.runtime.synchronize()?;
+        Ok(GraphTimings::Replayed {
+            timings: Timings { runs },
+            check,
+        })
+    }
+
     /// Constants on the device and their bytes, uploaded once when the
     /// program was loaded (counted by the runtime since the process
     /// started, this program's included).
@@ -362,6 +408,22 @@ impl CudaProgram<'_> {
             outputs,
         ))
     }
+}
+
+/// Timed replays of a run captured as a CUDA graph
+/// ([`CudaProgram::time_graph`]).
+#[derive(Debug)]
+pub enum GraphTimings {
+    /// The replays' device times, and the first replay's outputs compared
+    /// with a plain run's.
+    Replayed {
+        /// Device time of each replay.
+        timings: Timings,
+        /// Per output, the replay against the plain run.
+        check: Vec<compare::Report>,
+    },
+    /// Why the run could not be captured.
+    NotCaptured(String),
 }
 
 /// Device copies of a call's inputs and outputs.
@@ -418,6 +480,15 @@ impl<'r> DeviceBuffers<'r> {
         unsafe {
             memref::invoke_on_descriptors(&program.engine, &program.lowered.entry, &mut descriptors)
         }?;
+        Ok(())
+    }
+
+    /// Queues zeroing the outputs.
+    fn zero_outputs(&self) -> Result<(), RuntimeError> {
+        for (pointer, bytes, _) in &self.buffers[self.inputs..] {
+            // SAFETY: a live device buffer of `bytes` bytes.
+            unsafe { self.runtime.zero(*pointer, *bytes) }?;
+        }
         Ok(())
     }
 

@@ -434,7 +434,8 @@ fn run_on_mock_driver(
 /// one stream for everything; stream-ordered device allocations, each
 /// freed; no managed or host-registered memory; the constants uploaded
 /// once, at load, before any launch, and freed when the program is
-/// dropped; no wait per kernel launch, only per run; timing with events.
+/// dropped; no wait per kernel launch, only per run; timing with events;
+/// a run captured as a CUDA graph without waits, and replayed.
 /// A failed allocation stops the run with the driver's error, no kernel
 /// is launched after it, and nothing leaks. (cuDNN needs the real driver,
 /// so the program has no convolution.)
@@ -485,17 +486,29 @@ fn runtime_uses_the_driver_as_designed() {
     );
     assert_eq!(count("streams"), 1);
     assert_eq!((count("managed"), count("host_registers")), (0, 0));
-    // One run, one warm-up and 3 timed runs.
-    let runs = 5;
+    // One run, one warm-up and 3 timed runs, then one more run before the
+    // CUDA graph is captured (its launches are recorded, not run) and
+    // replayed once to check its outputs and 3 times to time it.
+    let runs = 6;
     assert_eq!(count("launches"), runs * kernels);
+    assert_eq!(count("captures"), 1);
+    assert_eq!(count("captured_launches"), kernels);
+    assert_eq!(count("graph_launches"), 1 + 3);
+    assert_eq!(count("replayed_launches"), 4 * kernels);
+    assert!(text.contains("CUDA graph: min "), "{text}");
+    assert!(
+        text.contains("replay vs plain run: max abs error 0.000e0, PASS"),
+        "{text}"
+    );
     assert_eq!(count("uploads_at_load"), constants);
     assert_eq!(count("alloc_sync"), constants);
     assert_eq!(count("free_sync"), constants, "constants freed on unload");
     assert_eq!(count("alloc_async"), count("free_async"));
     assert_eq!(count("live_allocs"), 0);
     // Waits: a few at the boundary of each run, never one per launch.
-    assert!(count("stream_syncs") <= 2 * runs, "{counts:?}");
-    assert_eq!(count("event_records"), 2 * 3);
+    assert!(count("stream_syncs") <= 16, "{counts:?}");
+    assert!(count("stream_syncs") < count("launches") / 2, "{counts:?}");
+    assert_eq!(count("event_records"), 2 * (3 + 3));
 
     // With CHLAST_CUDA_SYNC=1, every launch is waited for.
     let (ok, text, counts) = run_on_mock_driver(

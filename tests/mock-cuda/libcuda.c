@@ -33,7 +33,8 @@ static Handle the_stream;
 static long n_streams, alloc_async, free_async, alloc_sync, free_sync,
     uploads_at_load, copies_in, copies_out, memsets, launches,
     launches_after_failure, stream_syncs, event_records, errors,
-    managed, host_registers, failed_allocs, first_launch_seen;
+    managed, host_registers, failed_allocs, first_launch_seen, capturing,
+    captures, captured_launches, graph_launches, replayed_launches;
 static long fail_alloc_at = -1;
 static char first_error[256];
 
@@ -109,11 +110,13 @@ __attribute__((destructor)) static void report(void) {
           "copies_in %ld\ncopies_out %ld\nmemsets %ld\nlaunches %ld\n"
           "launches_after_failure %ld\nstream_syncs %ld\nevent_records %ld\n"
           "managed %ld\nhost_registers %ld\nfailed_allocs %ld\nerrors %ld\n"
-          "first_error %s\n",
+          "captures %ld\ncaptured_launches %ld\ngraph_launches %ld\n"
+          "replayed_launches %ld\nfirst_error %s\n",
           n_streams, alloc_async, free_async, alloc_sync, free_sync,
           live_allocs, peak_live, uploads_at_load, copies_in, copies_out,
           memsets, launches, launches_after_failure, stream_syncs,
           event_records, managed, host_registers, failed_allocs, errors,
+          captures, captured_launches, graph_launches, replayed_launches,
           errors ? first_error : "none");
   fclose(f);
 }
@@ -151,6 +154,8 @@ CUresult cuStreamDestroy_v2(Handle s) {
 }
 CUresult cuStreamSynchronize(Handle s) {
   check_stream(s, "synchronize of another stream");
+  if (capturing)
+    error("synchronize while capturing");
   stream_syncs++;
   return OK;
 }
@@ -196,6 +201,8 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) {
     error("upload to memory that is not a live allocation");
   if (first_launch_seen)
     error("a constant uploaded after the first kernel launch");
+  if (capturing)
+    error("synchronous copy while capturing");
   memcpy((void *)(uintptr_t)dst, src, bytes);
   uploads_at_load++;
   return OK;
@@ -273,6 +280,10 @@ CUresult cuLaunchKernel(Handle f, unsigned gx, unsigned gy, unsigned gz,
   (void)smem, (void)params, (void)extra;
   check_stream(s, "launch on another stream");
   first_launch_seen = 1;
+  if (capturing) {
+    captured_launches++;
+    return OK;
+  }
   launches++;
   if (failed_allocs)
     launches_after_failure++;
@@ -299,3 +310,43 @@ CUresult cuEventElapsedTime(float *ms, Handle a, Handle b) {
   *ms = 0.5f;
   return OK;
 }
+
+/* Stream capture: launches queued while capturing are recorded, not run;
+ * a replay counts them again. */
+static int graph_tag, exec_tag;
+CUresult cuStreamBeginCapture_v2(Handle s, int mode) {
+  (void)mode;
+  check_stream(s, "capture of another stream");
+  if (capturing)
+    error("nested capture");
+  capturing = 1;
+  captures++;
+  captured_launches = 0;
+  return OK;
+}
+CUresult cuStreamEndCapture(Handle s, Handle *graph) {
+  check_stream(s, "capture of another stream");
+  if (!capturing)
+    error("end of a capture that did not begin");
+  capturing = 0;
+  *graph = &graph_tag;
+  return OK;
+}
+CUresult cuGraphInstantiateWithFlags(Handle *exec, Handle graph,
+                                     unsigned long long flags) {
+  (void)flags;
+  if (graph != &graph_tag)
+    error("instantiate of an unknown graph");
+  *exec = &exec_tag;
+  return OK;
+}
+CUresult cuGraphLaunch(Handle exec, Handle s) {
+  check_stream(s, "graph launch on another stream");
+  if (exec != &exec_tag || capturing)
+    error("graph launch of an unknown graph, or while capturing");
+  graph_launches++;
+  replayed_launches += captured_launches;
+  return OK;
+}
+CUresult cuGraphDestroy(Handle graph) { (void)graph; return OK; }
+CUresult cuGraphExecDestroy(Handle exec) { (void)exec; return OK; }

@@ -409,6 +409,75 @@ pub(crate) fn synchronize() -> Result<(), CudaError> {
     })
 }
 
+/// A whole run captured once from the runtime's stream and replayed with
+/// one launch (`cuGraphLaunch`): the kernels, cuDNN calls, allocations
+/// and frees of the run, without the host code and its launch overhead.
+pub(crate) struct Graph(cu::CUgraphExec);
+
+impl Graph {
+    /// Captures the work `body` queues on the runtime's stream (nothing
+    /// runs). `Err` says why there is no graph: `body` failed, an entry
+    /// point recorded an error, or the driver refused to capture or
+    /// instantiate (e.g. a call that is not allowed while capturing).
+    pub(crate) fn capture<E: std::fmt::Display>(
+        body: impl FnOnce() -> Result<(), E>,
+    ) -> Result<Graph, String> {
+        let stream = stream().map_err(|e| e.to_string())?;
+        // SAFETY: the runtime's live stream; capture is ended below on
+        // every path.
+        check("cuStreamBeginCapture", unsafe {
+            cu::cuStreamBeginCapture_v2(
+                stream,
+                cu::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL,
+            )
+        })
+        .map_err(|e| e.to_string())?;
+        let ran = body();
+        let mut graph = null_mut();
+        // SAFETY: ends the capture begun above; writes one handle.
+        let ended = check("cuStreamEndCapture", unsafe {
+            cu::cuStreamEndCapture(stream, &mut graph)
+        });
+        let recorded = take_error();
+        let captured = match (ran, ended, recorded) {
+            (Err(error), _, _) => Err(error.to_string()),
+            (_, _, Some(error)) | (_, Err(error), _) => Err(error.to_string()),
+            (Ok(()), Ok(()), None) if graph.is_null() => Err("no graph captured".to_string()),
+            (Ok(()), Ok(()), None) => {
+                let mut exec = null_mut();
+                // SAFETY: a captured graph; writes one handle.
+                check("cuGraphInstantiate", unsafe {
+                    cu::cuGraphInstantiateWithFlags(&mut exec, graph, 0)
+                })
+                .map(|()| Graph(exec))
+                .map_err(|e| e.to_string())
+            }
+        };
+        if !graph.is_null() {
+            // SAFETY: the graph is ours; the instantiated copy is separate.
+            unsafe { cu::cuGraphDestroy(graph) };
+        }
+        captured
+    }
+
+    /// Queues one replay on the runtime's stream.
+    pub(crate) fn launch(&self) -> Result<(), CudaError> {
+        let stream = stream()?;
+        // SAFETY: a live executable graph and stream.
+        check("cuGraphLaunch", unsafe {
+            cu::cuGraphLaunch(self.0, stream)
+        })
+    }
+}
+
+impl Drop for Graph {
+    fn drop(&mut self) {
+        // SAFETY: instantiated by `capture`, destroyed once; its replays
+        // are waited for before the buffers it uses are freed.
+        let _ = unsafe { cu::cuGraphExecDestroy(self.0) };
+    }
+}
+
 /// A CUDA event with timing, recorded on the runtime's stream.
 pub(crate) struct Event(cu::CUevent);
 

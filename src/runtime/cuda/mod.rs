@@ -259,6 +259,15 @@ impl CudaRuntime {
         unsafe { driver::zero_device(device, bytes) }
     }
 
+    /// Captures the work `body` queues on the runtime's stream as a CUDA
+    /// graph, without running it; `Err` says why no graph could be made.
+    pub fn capture_graph<E: std::fmt::Display>(
+        &self,
+        body: impl FnOnce() -> Result<(), E>,
+    ) -> Result<CudaGraph, String> {
+        driver::Graph::capture(body).map(CudaGraph)
+    }
+
     /// The device time of the work queued while `body` runs, measured with
     /// CUDA events recorded on the runtime's stream before and after it;
     /// waits for that work.
@@ -283,5 +292,15 @@ impl CudaRuntime {
             Some(error) => Err(error),
             None => Ok(()),
         }
+    }
+}
+
+/// A run captured by [`CudaRuntime::capture_graph`].
+pub struct CudaGraph(driver::Graph);
+
+impl CudaGraph {
+    /// Queues one replay of the captured run on the runtime's stream.
+    pub fn launch(&self) -> Result<(), CudaError> {
+        self.0.launch()
     }
 }

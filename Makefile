@@ -10,7 +10,7 @@ export CHLAST_CUDA_TOOLS
 export CHLAST_PTXAS ?= $(CHLAST_CUDA_TOOLS)/nvidia/cuda_nvcc/bin/ptxas
 export LD_LIBRARY_PATH := $(CHLAST_CUDA_TOOLS)/nvidia/cudnn/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
-.PHONY: deps build demo test lit fmt clippy
+.PHONY: deps build runtime demo test lit fmt clippy
 
 deps:
 	@./scripts/deps.sh
@@ -18,16 +18,21 @@ deps:
 build: deps
 	$(CARGO) build --bin chlast-opt --bin chlast-run --bin chlast-compile
 
+# libchlast_cpu_runtime.so: what `chlast-compile --target cpu` objects link
+# against (cpu-runtime/, header cpu-runtime/chlast_cpu_runtime.h).
+runtime: deps
+	$(CARGO) build -p chlast-cpu-runtime
+
 demo: build
 	./target/debug/chlast-opt --conv-channels-last=stats=- $(DEMO_INPUT)
 
 fmt: deps
-	$(CARGO) fmt --check
+	$(CARGO) fmt --all --check
 
 clippy: deps
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: fmt clippy
+test: fmt clippy runtime
 	$(CARGO) test --lib --test integration
 
 lit: build

@@ -15,12 +15,19 @@ use std::{fs, path::Path, path::PathBuf, process::Command};
 
 /// A C `main` for `entry`: reads every argument's bytes, in order, from
 /// argv[1], calls `_mlir_ciface_ENTRY` and writes every result's bytes, in
-/// order, to argv[2]. Uses the types of chlast-compile's header.
-fn c_driver(entry: &str, signature: &Signature, header: &str) -> String {
+/// order, to argv[2]. Uses the types of chlast-compile's header; with
+/// `runtime`, checks `chlast_runtime_error` after the call (the CPU
+/// runtime library's convolutions cannot return errors themselves).
+fn c_driver(entry: &str, signature: &Signature, header: &str, runtime: bool) -> String {
     let mut text = format!(
-        "#include <stdio.h>\n#include <stdlib.h>\n#include \"{header}\"\n\n\
+        "#include <stdio.h>\n#include <stdlib.h>\n#include \"{header}\"\n{}\n\
          int main(int argc, char **argv) {{\n  if (argc != 3) return 2;\n  \
-         FILE *in = fopen(argv[1], \"rb\");\n  if (!in) return 3;\n"
+         FILE *in = fopen(argv[1], \"rb\");\n  if (!in) return 3;\n",
+        if runtime {
+            "#include \"chlast_cpu_runtime.h\"\n"
+        } else {
+            ""
+        }
     );
     let mut call = Vec::new();
     let all: Vec<_> = signature
@@ -51,10 +58,14 @@ fn c_driver(entry: &str, signature: &Signature, header: &str) -> String {
         call.push(format!("&{name}"));
     }
     text += &format!(
-        "  fclose(in);\n  _mlir_ciface_{entry}({});\n  FILE *out = fopen(argv[2], \"wb\");\n  \
-         if (!out) return 5;\n",
+        "  fclose(in);\n  _mlir_ciface_{entry}({});\n",
         call.join(", ")
     );
+    if runtime {
+        text += "  char error[512];\n  if (chlast_runtime_error(error, sizeof error)) {\n    \
+                 fprintf(stderr, \"%s\\n\", error);\n    return 6;\n  }\n";
+    }
+    text += "  FILE *out = fopen(argv[2], \"wb\");\n  if (!out) return 5;\n";
     for (i, spec) in signature.results.iter().enumerate() {
         let bytes = spec.len() * spec.element.size_bytes();
         text += &format!("  fwrite(result{i}.aligned, 1, {bytes}, out);\n");
@@ -63,11 +74,29 @@ fn c_driver(entry: &str, signature: &Signature, header: &str) -> String {
     text
 }
 
-/// Compiles `model` with chlast-compile, links it with the C driver for
-/// `entry` (of `signature`) and returns the program's results on `inputs`.
+/// `libchlast_cpu_runtime.so`, built by `cargo build -p chlast-cpu-runtime`
+/// (`make test` builds it before the tests) next to the test binary's
+/// profile directory.
+fn cpu_runtime_library() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(Path::parent).unwrap();
+    let library = profile.join("libchlast_cpu_runtime.so");
+    assert!(
+        library.exists(),
+        "{} is missing: build it with `cargo build -p chlast-cpu-runtime` (make test does)",
+        library.display()
+    );
+    library
+}
+
+/// Compiles `model` with chlast-compile (`--target target`, then `extra`
+/// flags), links it with the C driver for `entry` (of `signature`) and, for
+/// `--target cpu`, the CPU runtime library and libomp, and returns the
+/// program's results on `inputs`.
 fn run_compiled(
     model: &Path,
     target: &str,
+    extra: &[&str],
     dir: &Path,
     entry: &str,
     signature: &Signature,
@@ -77,7 +106,9 @@ fn run_compiled(
     let header = dir.join("model.h");
     let output = Command::new(env!("CARGO_BIN_EXE_chlast-compile"))
         .arg(model)
-        .args(["--target", target, "-o"])
+        .args(["--target", target])
+        .args(extra)
+        .arg("-o")
         .arg(&object)
         .arg("--header")
         .arg(&header)
@@ -92,7 +123,8 @@ fn run_compiled(
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
 
     let driver = dir.join("main.c");
-    fs::write(&driver, c_driver(entry, signature, "model.h")).unwrap();
+    let with_runtime = target == "cpu";
+    fs::write(&driver, c_driver(entry, signature, "model.h", with_runtime)).unwrap();
     let program = dir.join("model");
     let mut cc = Command::new("cc");
     cc.arg("-O1")
@@ -101,6 +133,20 @@ fn run_compiled(
         .arg("-o")
         .arg(&program)
         .arg("-lm");
+    if with_runtime {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let library = cpu_runtime_library();
+        let library_dir = library.parent().unwrap();
+        cc.arg(format!("-I{}", root.join("cpu-runtime").display()))
+            .arg(format!("-L{}", library_dir.display()))
+            .arg("-lchlast_cpu_runtime")
+            .arg(format!("-Wl,-rpath,{}", library_dir.display()))
+            .args([
+                "-L/usr/lib/llvm-22/lib",
+                "-lomp",
+                "-Wl,-rpath,/usr/lib/llvm-22/lib",
+            ]);
+    }
     if stdout.contains("memrefCopy") {
         let utils = Path::new(runtime::cpu::RUNNER_UTILS);
         cc.arg(utils)
@@ -154,6 +200,7 @@ fn compiled_models_equal_chlast_run() {
         let results = run_compiled(
             &model,
             "cpu-reference",
+            &[],
             &dir,
             jit.entry(),
             signature,
@@ -167,6 +214,54 @@ fn compiled_models_equal_chlast_run() {
             };
             let report = compare::compare(reference, &actual, Tolerance::default_for(spec.element));
             assert!(report.passed(), "{name}: compiled vs chlast-run: {report}");
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// `--target cpu` objects linked with `libchlast_cpu_runtime.so` (oneDNN
+/// convolutions) and libomp run outside chlast-run and equal chlast-run's
+/// `--target cpu` JIT, as imported and after `--conv-channels-last`.
+#[test]
+fn cpu_target_objects_run_with_the_runtime_library() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("chlast-aot-rt-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    for name in ["resnet_chain2d", "vae_decoder3d"] {
+        let model = root.join(format!("examples/models/{name}.mlir"));
+        let context = runtime::create_context();
+        let options = CompileOptions {
+            convs: Convs::OneDnn,
+            ..Default::default()
+        };
+        let module = runtime::cpu::parse_file(&context, &model).expect("parses");
+        let jit = CpuProgram::from_module(&context, &module, name, &options).expect("compiles");
+        let inputs = random::random_inputs(5, &jit.signature().arguments);
+        let expected = jit.run(&inputs).expect("runs");
+        for extra in [&[][..], &["--passes", "conv-channels-last"][..]] {
+            let results = run_compiled(
+                &model,
+                "cpu",
+                extra,
+                &dir,
+                jit.entry(),
+                jit.signature(),
+                &inputs,
+            );
+            for ((bytes, reference), spec) in
+                results.iter().zip(&expected).zip(&jit.signature().results)
+            {
+                let actual = Tensor {
+                    shape: spec.shape.clone(),
+                    data: TensorData::from_le_bytes(spec.element, bytes).expect("result bytes"),
+                };
+                let report =
+                    compare::compare(reference, &actual, Tolerance::default_for(spec.element));
+                assert!(
+                    report.passed(),
+                    "{name} {extra:?}: compiled vs chlast-run: {report}"
+                );
+            }
         }
     }
     let _ = fs::remove_dir_all(&dir);

@@ -233,25 +233,29 @@ pub fn available() -> Result<(), String> {
     device().map(|_| ())
 }
 
+/// Keeps `error` for [`take_error`] unless an earlier one is there.
+pub fn record_error(error: String) {
+    with_state(|state| {
+        state.first_error.get_or_insert(error);
+    });
+}
+
 /// The entry point to register as `chlast_cudnn_conv` in an
 /// ExecutionEngine running the host code on the CPU.
 pub fn symbols() -> Vec<(&'static str, *mut c_void)> {
-    vec![(
-        "chlast_cudnn_conv",
-        chlast_cudnn_conv_on_onednn as *mut c_void,
-    )]
+    vec![("chlast_cudnn_conv", conv_call as *mut c_void)]
 }
 
 /// `chlast_cudnn_conv(spec, x, w, y, bias, z)` on oneDNN: the arguments of
 /// the CUDA runtime's entry point. Errors are recorded for [`take_error`].
-unsafe extern "C" fn chlast_cudnn_conv_on_onednn(
-    spec: *const i64,
-    x: u64,
-    w: u64,
-    y: u64,
-    bias: u64,
-    z: u64,
-) {
+/// (Also the entry point of `libchlast_cpu_runtime.so`, for objects
+/// compiled ahead of time.)
+///
+/// # Safety
+///
+/// `spec` points to a conv spec the compiled code holds; the addresses are
+/// buffers of its shapes.
+pub unsafe extern "C" fn conv_call(spec: *const i64, x: u64, w: u64, y: u64, bias: u64, z: u64) {
     let run = || -> Result<(), String> {
         // SAFETY: the compiled code passes the address of its constant spec.
         let (spec, operands) =
@@ -262,9 +266,7 @@ unsafe extern "C" fn chlast_cudnn_conv_on_onednn(
     let result = catch_unwind(AssertUnwindSafe(run))
         .unwrap_or_else(|_| Err("the oneDNN convolution panicked".to_string()));
     if let Err(error) = result {
-        with_state(|state| {
-            state.first_error.get_or_insert(error);
-        });
+        record_error(error);
     }
 }
 

@@ -298,7 +298,7 @@ fn bad_specs_are_recorded_not_panicked() {
     let data = [0.0f32; 4];
     let p = data.as_ptr() as u64;
     // SAFETY: the spec is rejected before any tensor is read.
-    unsafe { chlast_cudnn_conv_on_onednn(words.as_ptr(), p, p, p, 0, 0) };
+    unsafe { conv_call(words.as_ptr(), p, p, p, 0, 0) };
     let error = take_error().expect("an error was recorded");
     assert!(error.contains("version 0"), "{error}");
     assert_eq!(take_error(), None);

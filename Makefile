@@ -10,7 +10,7 @@ export CHLAST_CUDA_TOOLS
 export CHLAST_PTXAS ?= $(CHLAST_CUDA_TOOLS)/nvidia/cuda_nvcc/bin/ptxas
 export LD_LIBRARY_PATH := $(CHLAST_CUDA_TOOLS)/nvidia/cudnn/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
-.PHONY: deps build runtime demo test lit fmt clippy
+.PHONY: deps build runtime capi demo test lit fmt clippy
 
 deps:
 	@./scripts/deps.sh
@@ -32,7 +32,16 @@ fmt: deps
 clippy: deps
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: fmt clippy runtime
+# libchlast_capi.a: the C API with chlast, its Rust pass body and MLIR, for
+# C/C++ hosts (capi/, example examples/c-api/), and next to it the native
+# libraries it needs at link time (chlast_capi.link, one line of -l flags).
+CAPI_LINK = $(or $(CARGO_TARGET_DIR),target)/debug/chlast_capi.link
+capi: deps
+	$(CARGO) rustc -p chlast-capi -- --print native-static-libs 2>&1 \
+	  | sed -n 's/.*native-static-libs: //p' > $(CAPI_LINK).tmp
+	test -s $(CAPI_LINK).tmp && mv $(CAPI_LINK).tmp $(CAPI_LINK)
+
+test: fmt clippy runtime capi
 	$(CARGO) test --lib --test integration
 
 lit: build

@@ -2,8 +2,9 @@
 //! binary is large): the lit suite over `test/`, the embedding example, the
 //! CPU equivalence check of the rewrites, the CUDA target's checks
 //! (`integration/cuda.rs`) and the real-model corpus against PyTorch
-//! (`integration/corpus.rs`), and ahead-of-time compiled models linked
-//! into a C program (`integration/aot.rs`).
+//! (`integration/corpus.rs`), ahead-of-time compiled models linked
+//! into a C program (`integration/aot.rs`), and the C API used from C
+//! (`integration/c_api.rs`).
 
 #[path = "../examples/embed.rs"]
 mod embed;
@@ -22,6 +23,9 @@ mod fuzz;
 
 #[path = "integration/aot.rs"]
 mod aot;
+
+#[path = "integration/c_api.rs"]
+mod c_api;
 
 use std::{path::PathBuf, process::Command};
 

@@ -1,5 +1,6 @@
 /*===- Chlast.h - C API of the chlast dialect and passes ----------*- C -*-===*\
-|* The Rust crate binds to these functions (src/ffi.rs).                      *|
+|* The Rust crate binds to these functions (src/ffi.rs); C and C++ hosts     *|
+|* link libchlast_capi.a (capi/; example: examples/c-api/).                   *|
 \*===----------------------------------------------------------------------===*/
 #ifndef CHLAST_C_CHLAST_H
 #define CHLAST_C_CHLAST_H
@@ -65,6 +66,15 @@ void chlastRegisterPasses(void);
 MlirPass chlastCreateConvChannelsLastPass(MlirStringRef options,
                                           MlirStringCallback onError,
                                           void *userData);
+
+/* Embedding --------------------------------------------------------------- */
+
+/// Installs the Rust pass bodies and registers every chlast pass (the same
+/// as chlastSetRustPassBodies + chlastRegisterPasses, idempotent). Defined
+/// by the Rust side: in `libchlast_capi.a` (capi/) for C and C++ hosts.
+/// Call it before creating or parsing a chlast pass; the dialect is
+/// registered with `mlirGetDialectHandle__chlast__()`.
+void chlastInitialize(void);
 
 /* chlast-opt -------------------------------------------------------------- */
 

@@ -10,7 +10,7 @@ export CHLAST_CUDA_TOOLS
 export CHLAST_PTXAS ?= $(CHLAST_CUDA_TOOLS)/nvidia/cuda_nvcc/bin/ptxas
 export LD_LIBRARY_PATH := $(CHLAST_CUDA_TOOLS)/nvidia/cudnn/lib$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 
-.PHONY: deps build runtime capi demo test lit fmt clippy
+.PHONY: deps build runtime capi plugin demo test lit fmt clippy
 
 deps:
 	@./scripts/deps.sh
@@ -41,7 +41,22 @@ capi: deps
 	  | sed -n 's/.*native-static-libs: //p' > $(CAPI_LINK).tmp
 	test -s $(CAPI_LINK).tmp && mv $(CAPI_LINK).tmp $(CAPI_LINK)
 
-test: fmt clippy runtime capi
+# libChlastPlugin.so: the chlast dialect, passes and pipelines for stock
+# mlir-opt (--load-dialect-plugin / --load-pass-plugin). MLIR and LLVM come
+# from the shared libMLIR.so / libLLVM.so mlir-opt uses, linked before
+# libchlast_capi.a so that the plugin holds no second copy of them; the C
+# API objects and chlast (C++ and Rust) come from the archive.
+PLUGIN = $(or $(CARGO_TARGET_DIR),target)/debug/libChlastPlugin.so
+plugin: capi
+	$(CXX) -shared -o $(PLUGIN).tmp \
+	  -Wl,--undefined=mlirGetDialectPluginInfo -Wl,--undefined=mlirGetPassPluginInfo \
+	  -L/usr/lib/llvm-22/lib -Wl,--no-as-needed -lMLIR -lLLVM -Wl,--as-needed \
+	  $(dir $(PLUGIN))libchlast_capi.a \
+	  $$(tr ' ' '\n' < $(CAPI_LINK) | grep -v -e '^-lLLVM' -e '^-lPolly' | tr '\n' ' ') \
+	  -Wl,-rpath,/usr/lib/llvm-22/lib
+	mv $(PLUGIN).tmp $(PLUGIN)
+
+test: fmt clippy runtime plugin
 	$(CARGO) test --lib --test integration
 
 lit: build

@@ -7,7 +7,7 @@ import lit.formats
 config.name = "chlast"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir"]
-config.excludes = ["Inputs", "lit.cfg.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "mlir-opt-plugin.py"]
 config.test_source_root = os.path.dirname(__file__)
 
 llvm_bin = "/usr/lib/llvm-22/bin"
@@ -24,7 +24,19 @@ chlast_compile = os.path.join(os.path.dirname(chlast_opt), "chlast-compile")
 # Real importer output, committed under examples/imported/ (see its README).
 imported = os.path.join(os.path.dirname(config.test_source_root), "examples", "imported")
 
-config.substitutions.append(("%chlast-opt", chlast_opt))
+# With CHLAST_PLUGIN=libChlastPlugin.so, `%chlast-opt` is stock mlir-opt with
+# the plugin (test/mlir-opt-plugin.py turns the pass flags into a pipeline);
+# tests of chlast-opt's own driver say `UNSUPPORTED: plugin`.
+plugin = os.environ.get("CHLAST_PLUGIN")
+if plugin:
+    if not os.path.exists(plugin):
+        lit_config.fatal("CHLAST_PLUGIN names %s, which does not exist (make plugin)" % plugin)
+    config.available_features.add("plugin")
+    config.environment["CHLAST_PLUGIN"] = plugin
+    config.substitutions.append(
+        ("%chlast-opt", "python3 " + os.path.join(config.test_source_root, "mlir-opt-plugin.py")))
+else:
+    config.substitutions.append(("%chlast-opt", chlast_opt))
 config.substitutions.append(("%chlast-run", chlast_run))
 config.substitutions.append(("%chlast-compile", chlast_compile))
 config.substitutions.append(("%imported", os.path.abspath(imported)))

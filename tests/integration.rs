@@ -67,6 +67,39 @@ fn lit_suite() {
     assert!(status.success(), "lit reported failures (see above)");
 }
 
+/// The pass, materialization and CUDA lowering tests of the lit suite
+/// again, through Debian's own mlir-opt with `libChlastPlugin.so` (`make
+/// plugin`, which `make test` runs): the same FileCheck results as
+/// chlast-opt (`test/mlir-opt-plugin.py` turns the pass flags into a
+/// pipeline, since mlir-opt does not parse plugin pass flags).
+#[test]
+fn lit_suite_through_the_plugin() {
+    let lit = lit_binary().expect("lit not found: install llvm-22-tools (`make deps`) or set LIT");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let chlast_opt = PathBuf::from(env!("CARGO_BIN_EXE_chlast-opt"));
+    let plugin = chlast_opt.with_file_name("libChlastPlugin.so");
+    assert!(
+        plugin.exists(),
+        "{} is missing: run `make plugin` (make test does)",
+        plugin.display()
+    );
+    let output = Command::new(lit)
+        .arg("-v")
+        .args(["Transforms", "Conversion", "Dialect"].map(|d| root.join("test").join(d)))
+        .env("CHLAST_OPT", &chlast_opt)
+        .env("CHLAST_PLUGIN", &plugin)
+        .output()
+        .expect("cannot run lit");
+    let text = String::from_utf8_lossy(&output.stdout);
+    println!("{text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "lit through the plugin reported failures"
+    );
+    let passed = text.lines().filter(|l| l.starts_with("PASS:")).count();
+    assert!(passed >= 50, "only {passed} tests ran through the plugin");
+}
+
 /// The embedding example converts its conv and folds the constant filter:
 /// two runtime conversions remain (input and result), none for the weights.
 #[test]

@@ -165,6 +165,20 @@ fn compile(options: &Options) -> Result<(), String> {
             compiled.external_functions.join(", ")
         );
     }
+    let calls = |name: &str| compiled.external_functions.iter().any(|f| f == name);
+    let mut link = Vec::new();
+    if calls("chlast_cudnn_conv") {
+        link.push("-lchlast_cpu_runtime (libchlast_cpu_runtime.so: make runtime)");
+    }
+    if compiled.external_functions.iter().any(|f| f.starts_with("__kmpc")) {
+        link.push("-lomp (LLVM's OpenMP runtime, /usr/lib/llvm-22/lib)");
+    }
+    if calls("memrefCopy") {
+        link.push("-lmlir_c_runner_utils (/usr/lib/llvm-22/lib)");
+    }
+    if !link.is_empty() {
+        println!("link with: {}", link.join(", "));
+    }
     Ok(())
 }
 

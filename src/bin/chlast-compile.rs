@@ -170,7 +170,11 @@ fn compile(options: &Options) -> Result<(), String> {
     if calls("chlast_cudnn_conv") {
         link.push("-lchlast_cpu_runtime (libchlast_cpu_runtime.so: make runtime)");
     }
-    if compiled.external_functions.iter().any(|f| f.starts_with("__kmpc")) {
+    if compiled
+        .external_functions
+        .iter()
+        .any(|f| f.starts_with("__kmpc"))
+    {
         link.push("-lomp (LLVM's OpenMP runtime, /usr/lib/llvm-22/lib)");
     }
     if calls("memrefCopy") {

@@ -18,10 +18,12 @@ deps:
 build: deps
 	$(CARGO) build --bin chlast-opt --bin chlast-run --bin chlast-compile
 
-# libchlast_cpu_runtime.so: what `chlast-compile --target cpu` objects link
-# against (cpu-runtime/, header cpu-runtime/chlast_cpu_runtime.h).
+# libchlast_cpu_runtime.so and libchlast_cuda_runtime.so: what objects from
+# `chlast-compile --target cpu` / `--target cuda` link against (cpu-runtime/,
+# cuda-runtime/, each with its C header).
 runtime: deps
 	$(CARGO) build -p chlast-cpu-runtime
+	$(CARGO) build -p chlast-cuda-runtime
 
 demo: build
 	./target/debug/chlast-opt --conv-channels-last=stats=- $(DEMO_INPUT)

@@ -17,10 +17,18 @@
 //! MLIR's `libmlir_c_runner_utils`); `cpu` code calls `chlast_cudnn_conv`
 //! (the convolutions, on oneDNN in `chlast-run`) and LLVM's OpenMP runtime.
 //! [`Compiled::external_functions`] lists them.
+//!
+//! [`compile_cuda`] does the same with the CUDA target's lowering
+//! ([`LoweredCuda`]): the PTX kernels go into the object as a constant
+//! that its constructor loads (MLIR's `gpu.binary` translation), the
+//! weights are uploaded by another constructor, and the host code calls
+//! `libchlast_cuda_runtime.so` (`cuda-runtime/`); the entry point's
+//! buffers are device memory.
 
 use crate::runtime::{
     RuntimeError,
     cpu::{self, CompileOptions, LoweredCpu},
+    cuda_program::{CudaOptions, LoweredCuda},
     entry::Signature,
     lowering,
     tensor::ElementType,
@@ -75,8 +83,66 @@ pub fn compile(
         signature,
         ..
     } = cpu::lower(context, module, source_name, options)?;
+    let link = "Link with the object (and, for --target cpu, with\n   \
+                libchlast_cpu_runtime.so from `make runtime` and LLVM's libomp:\n   \
+                -lchlast_cpu_runtime -lomp; see cpu-runtime/chlast_cpu_runtime.h).";
+    emit(
+        context,
+        &lowered,
+        entry,
+        signature,
+        source_name,
+        options.opt_level,
+        outputs,
+        link,
+    )
+}
+
+/// Like [`compile`] with the CUDA target's lowering (`options.chip`): the
+/// object holds the PTX kernels and calls `libchlast_cuda_runtime.so`; the
+/// entry point's arguments and results are device buffers
+/// (`chlast_cuda_alloc`).
+pub fn compile_cuda(
+    context: &Context,
+    module: &Module,
+    source_name: &str,
+    options: &CudaOptions,
+    opt_level: u32,
+    outputs: Outputs,
+) -> Result<Compiled, RuntimeError> {
+    let lowered = LoweredCuda::lower(context, module, source_name, options)?;
+    let (entry, signature) = (lowered.entry().to_string(), lowered.signature().clone());
+    let link = "Every buffer passed to it is device memory (chlast_cuda_alloc); link\n   \
+                with libchlast_cuda_runtime.so (`make runtime`: -lchlast_cuda_runtime,\n   \
+                see cuda-runtime/chlast_cuda_runtime.h).";
+    emit(
+        context,
+        lowered.module(),
+        entry,
+        signature,
+        source_name,
+        opt_level,
+        outputs,
+        link,
+    )
+}
+
+/// Translates the lowered LLVM-dialect `lowered` to LLVM IR, optimizes it
+/// for the host CPU at `opt_level` and writes `outputs` (the header with
+/// `link` in its opening comment).
+#[allow(clippy::too_many_arguments)]
+fn emit(
+    context: &Context,
+    lowered: &Module,
+    entry: String,
+    signature: Signature,
+    source_name: &str,
+    opt_level: u32,
+    outputs: Outputs,
+    link: &str,
+) -> Result<Compiled, RuntimeError> {
     melior::utility::register_all_llvm_translations(context);
-    let external_functions = lowering::external_functions(&lowered);
+    let external_functions = lowering::external_functions(lowered);
 
     let llvm = LlvmContext::create();
     // SAFETY: `lowered` is a live module in the LLVM dialect with its
@@ -99,7 +165,7 @@ pub fn compile(
     // SAFETY: a module created in `llvm` and owned by no one else.
     let llvm_module = unsafe { LlvmModule::new(raw as _) };
 
-    let machine = host_machine(options.opt_level)?;
+    let machine = host_machine(opt_level)?;
     // The CPU on every function too, so that LLVM's optimizations (the
     // vectorizers' cost models) plan for it, not only code generation.
     let cpu = machine.get_cpu().to_string();
@@ -121,7 +187,7 @@ pub fn compile(
         .map_err(|e| aot_error("verifying the LLVM IR", &e.to_string()))?;
     llvm_module
         .run_passes(
-            &format!("default<O{}>", options.opt_level.min(3)),
+            &format!("default<O{}>", opt_level.min(3)),
             &machine,
             PassBuilderOptions::create(),
         )
@@ -138,7 +204,7 @@ pub fn compile(
         })?;
     }
     if let Some(path) = outputs.header {
-        let text = c_header(&entry, &signature, source_name);
+        let text = c_header(&entry, &signature, source_name, link);
         write_atomically(path, |temp| {
             fs::write(temp, &text).map_err(|e| e.to_string())
         })?;
@@ -218,7 +284,8 @@ fn c_element(element: ElementType) -> &'static str {
 
 /// A C header declaring `_mlir_ciface_ENTRY` with one memref descriptor
 /// struct per element type and rank used.
-pub fn c_header(entry: &str, signature: &Signature, source_name: &str) -> String {
+/// `link` goes into its opening comment (what to link with).
+pub fn c_header(entry: &str, signature: &Signature, source_name: &str, link: &str) -> String {
     let guard: String = format!("CHLAST_{entry}_H")
         .chars()
         .map(|c| {
@@ -236,9 +303,7 @@ pub fn c_header(entry: &str, signature: &Signature, source_name: &str) -> String
     let _ = writeln!(
         text,
         "/* Generated by chlast-compile from {source_name}: the entry point of the\n   \
-         object file. Link with the object (and, for --target cpu, with\n   \
-         libchlast_cpu_runtime.so from `make runtime` and LLVM's libomp:\n   \
-         -lchlast_cpu_runtime -lomp; see cpu-runtime/chlast_cpu_runtime.h). */"
+         object file. {link} */"
     );
     let _ = writeln!(
         text,
@@ -320,7 +385,7 @@ mod tests {
                 element: ElementType::F32,
             }],
         };
-        let header = c_header("main_graph", &signature, "model.mlir");
+        let header = c_header("main_graph", &signature, "model.mlir", "Link with it.");
         assert_eq!(header.matches("} chlast_memref_f32_4d;").count(), 1);
         assert!(header.contains("int64_t sizes[4];"));
         assert!(header.contains("} chlast_memref_i64_0d;"));

@@ -1,9 +1,10 @@
 //! `chlast-compile`: compiles a function of an MLIR file ahead of time into
-//! an object file for the host CPU (see `chlast::aot`).
+//! an object file for the host CPU, with PTX kernels inside for `--target
+//! cuda` (see `chlast::aot`).
 //!
 //! ```text
 //! chlast-compile FILE.mlir -o model.o [--header model.h] [--emit-llvm model.ll]
-//!                [--target cpu|cpu-reference] [--passes PIPELINE]
+//!                [--target cpu|cpu-reference|cuda] [--chip sm_XX] [--passes PIPELINE]
 //!                [--entry NAME] [--opt-level L]
 //! ```
 //!
@@ -15,6 +16,7 @@ use chlast::{
     runtime::{
         self,
         cpu::{CompileOptions, Convs},
+        cuda_program::CudaOptions,
     },
 };
 use std::{path::PathBuf, process::ExitCode};
@@ -23,10 +25,10 @@ const USAGE: &str = "\
 usage: chlast-compile FILE.mlir -o OUT.o [options]
 
 Compiles a function of FILE ahead of time: lowered as chlast-run lowers it
-for the CPU, translated to LLVM IR, optimized by LLVM (inkwell) for this
+for the target, translated to LLVM IR, optimized by LLVM (inkwell) for this
 machine's CPU and written as an object file defining _mlir_ciface_ENTRY
 (MLIR's C interface: a memref descriptor pointer per argument, then one per
-result, allocated by the caller).
+result, allocated by the caller; device memory for --target cuda).
 
 options:
   -o OUT.o              the object file to write (required)
@@ -39,7 +41,11 @@ options:
                         so it links with a runtime providing them;
                         cpu-reference: everything (convolutions too) as
                         loops; the object needs only libm (and, when it
-                        copies strided views, libmlir_c_runner_utils)
+                        copies strided views, libmlir_c_runner_utils);
+                        cuda: the CUDA target (PTX kernels inside the
+                        object, cuDNN convolutions); links with
+                        libchlast_cuda_runtime.so, buffers on the device
+  --chip sm_XX          GPU architecture for --target cuda (default sm_80)
   --passes PIPELINE     run these passes on FILE first, e.g. conv-channels-last
   --entry NAME          function to compile (default: the only public func.func)
   --opt-level L         LLVM optimization level, 0-3 (default 2)
@@ -47,13 +53,22 @@ options:
   --version             print the version
 ";
 
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum Target {
+    #[default]
+    Cpu,
+    CpuReference,
+    Cuda,
+}
+
 #[derive(Debug, Default)]
 struct Options {
     file: PathBuf,
     object: PathBuf,
     header: Option<PathBuf>,
     llvm_ir: Option<PathBuf>,
-    reference: bool,
+    target: Target,
+    chip: Option<String>,
     passes: Option<String>,
     entry: Option<String>,
     opt_level: Option<u32>,
@@ -89,17 +104,18 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--passes" => options.passes = Some(value(flag)?),
             "--entry" => options.entry = Some(value(flag)?.trim_start_matches('@').to_string()),
             "--target" => {
-                options.reference = match value(flag)?.as_str() {
-                    "cpu" => false,
-                    "cpu-reference" => true,
+                options.target = match value(flag)?.as_str() {
+                    "cpu" => Target::Cpu,
+                    "cpu-reference" => Target::CpuReference,
+                    "cuda" => Target::Cuda,
                     other => {
                         return Err(format!(
-                            "--target must be cpu or cpu-reference, not '{other}' \
-                             (the CUDA target runs only under chlast-run)"
+                            "--target must be cpu, cpu-reference or cuda, not '{other}'"
                         ));
                     }
                 }
             }
+            "--chip" => options.chip = Some(value(flag)?),
             "--opt-level" | "-O" => {
                 let level: u32 = value(flag)?
                     .parse()
@@ -118,6 +134,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     options.file = file.ok_or("no input file (usage: chlast-compile FILE.mlir -o OUT.o)")?;
     options.object = object.ok_or("no output file: -o OUT.o is required")?;
+    if options.chip.is_some() && options.target != Target::Cuda {
+        return Err("--chip only applies to --target cuda".into());
+    }
     Ok(Command::Compile(Box::new(options)))
 }
 
@@ -129,29 +148,48 @@ fn compile(options: &Options) -> Result<(), String> {
         runtime::lowering::run_pipeline(&context, &mut module, pipeline)
             .map_err(|e| e.to_string())?;
     }
-    let compile_options = CompileOptions {
-        entry: options.entry.clone(),
-        opt_level: options
-            .opt_level
-            .unwrap_or(CompileOptions::default().opt_level),
-        convs: if options.reference {
-            Convs::Loops
-        } else {
-            Convs::OneDnn
-        },
-        ..Default::default()
+    let opt_level = options
+        .opt_level
+        .unwrap_or(CompileOptions::default().opt_level);
+    let source = options.file.display().to_string();
+    let outputs = Outputs {
+        object: &options.object,
+        header: options.header.as_deref(),
+        llvm_ir: options.llvm_ir.as_deref(),
     };
-    let compiled = aot::compile(
-        &context,
-        &module,
-        &options.file.display().to_string(),
-        &compile_options,
-        Outputs {
-            object: &options.object,
-            header: options.header.as_deref(),
-            llvm_ir: options.llvm_ir.as_deref(),
-        },
-    )
+    let compiled = match options.target {
+        Target::Cuda => {
+            let cuda_options = CudaOptions {
+                entry: options.entry.clone(),
+                chip: options
+                    .chip
+                    .clone()
+                    .unwrap_or_else(|| CudaOptions::default().chip),
+                ..Default::default()
+            };
+            aot::compile_cuda(
+                &context,
+                &module,
+                &source,
+                &cuda_options,
+                opt_level,
+                outputs,
+            )
+        }
+        target => {
+            let compile_options = CompileOptions {
+                entry: options.entry.clone(),
+                opt_level,
+                convs: if target == Target::CpuReference {
+                    Convs::Loops
+                } else {
+                    Convs::OneDnn
+                },
+                ..Default::default()
+            };
+            aot::compile(&context, &module, &source, &compile_options, outputs)
+        }
+    }
     .map_err(|e| e.to_string())?;
     println!(
         "{}: _mlir_ciface_{} {}",
@@ -167,7 +205,9 @@ fn compile(options: &Options) -> Result<(), String> {
     }
     let calls = |name: &str| compiled.external_functions.iter().any(|f| f == name);
     let mut link = Vec::new();
-    if calls("chlast_cudnn_conv") {
+    if options.target == Target::Cuda {
+        link.push("-lchlast_cuda_runtime (libchlast_cuda_runtime.so: make runtime)");
+    } else if calls("chlast_cudnn_conv") {
         link.push("-lchlast_cpu_runtime (libchlast_cpu_runtime.so: make runtime)");
     }
     if compiled

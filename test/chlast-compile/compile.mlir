@@ -26,13 +26,30 @@
 // LLVM: define void @_mlir_ciface_scale_bias(
 // LLVM: attributes #{{[0-9]+}} = {{.*}}"target-cpu"=
 
-// Errors: no -o, a bad target, an unparsable file (file:line:col), none of
-// which writes a file.
+// The CUDA target: the PTX goes into the object (a constant its constructor
+// loads), the host code calls the CUDA runtime library.
+// RUN: %chlast-compile %s --target cuda --chip sm_90 -o %t.cuda.o | FileCheck %s --check-prefix=CUDA
+// CUDA: link with: -lchlast_cuda_runtime
+// RUN: llvm-nm %t.cuda.o | FileCheck %s --check-prefix=CUDA-SYMBOLS
+// CUDA-SYMBOLS-DAG: T _mlir_ciface_scale_bias
+// CUDA-SYMBOLS-DAG: U mgpuModuleLoadJIT
+// CUDA-SYMBOLS-DAG: U mgpuLaunchKernel
+// CUDA-SYMBOLS-DAG: U _mlir_memref_to_llvm_alloc
+// RUN: llvm-strings %t.cuda.o | FileCheck %s --check-prefix=CUDA-PTX
+// CUDA-PTX: .target sm_90
+
+// Errors: no -o, a bad target or chip, an unparsable file (file:line:col),
+// none of which writes a file.
 // RUN: rm -f %t.o
 // RUN: not %chlast-compile %s 2>&1 | FileCheck %s --check-prefix=NO-OUT
 // NO-OUT: chlast-compile: no output file: -o OUT.o is required
-// RUN: not %chlast-compile %s --target cuda -o %t.o 2>&1 | FileCheck %s --check-prefix=CUDA
-// CUDA: chlast-compile: --target must be cpu or cpu-reference, not 'cuda'
+// RUN: not %chlast-compile %s --target rocm -o %t.o 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: chlast-compile: --target must be cpu, cpu-reference or cuda, not 'rocm'
+// RUN: not %chlast-compile %s --chip sm_90 -o %t.o 2>&1 | FileCheck %s --check-prefix=CHIP
+// CHIP: chlast-compile: --chip only applies to --target cuda
+// RUN: not %chlast-compile %s --target cuda --chip sm_20 -o %t.o 2>&1 | FileCheck %s --check-prefix=BAD-CHIP
+// BAD-CHIP: chlast-compile: building the CUDA pipeline failed
+// BAD-CHIP: chlast-lower-to-cuda: chip must be sm_70 ... sm_90, not 'sm_20'
 // RUN: echo 'func.func @f(%%x: tensor<2xf32>) -> tensor<2xf32> { return %%y : tensor<2xf32> }' > %t.bad.mlir
 // RUN: not %chlast-compile %t.bad.mlir -o %t.o 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: chlast-compile: {{.*}}bad.mlir:1:{{[0-9]+}}: error: use of undeclared SSA value name

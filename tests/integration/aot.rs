@@ -13,22 +13,40 @@ use chlast::runtime::{
 };
 use std::{fs, path::Path, path::PathBuf, process::Command};
 
+/// Which runtime library a compiled object is linked with.
+#[derive(Clone, Copy, PartialEq)]
+enum Runtime {
+    /// None (`--target cpu-reference`).
+    None,
+    /// `libchlast_cpu_runtime.so` (`--target cpu`).
+    Cpu,
+    /// `libchlast_cuda_runtime.so` (`--target cuda`): buffers on the device.
+    Cuda,
+}
+
 /// A C `main` for `entry`: reads every argument's bytes, in order, from
 /// argv[1], calls `_mlir_ciface_ENTRY` and writes every result's bytes, in
-/// order, to argv[2]. Uses the types of chlast-compile's header; with
-/// `runtime`, checks `chlast_runtime_error` after the call (the CPU
-/// runtime library's convolutions cannot return errors themselves).
-fn c_driver(entry: &str, signature: &Signature, header: &str, runtime: bool) -> String {
+/// order, to argv[2]. Uses the types of chlast-compile's header. With the
+/// CPU runtime, checks `chlast_runtime_error` after the call (its
+/// convolutions cannot return errors themselves); with the CUDA runtime,
+/// the buffers are device memory, the inputs copied in and the results out,
+/// and `chlast_cuda_synchronize` reports a failed call.
+fn c_driver(entry: &str, signature: &Signature, header: &str, runtime: Runtime) -> String {
+    let include = match runtime {
+        Runtime::None => "",
+        Runtime::Cpu => "#include \"chlast_cpu_runtime.h\"\n",
+        Runtime::Cuda => "#include \"chlast_cuda_runtime.h\"\n",
+    };
     let mut text = format!(
-        "#include <stdio.h>\n#include <stdlib.h>\n#include \"{header}\"\n{}\n\
+        "#include <stdio.h>\n#include <stdlib.h>\n#include \"{header}\"\n{include}\n\
          int main(int argc, char **argv) {{\n  if (argc != 3) return 2;\n  \
-         FILE *in = fopen(argv[1], \"rb\");\n  if (!in) return 3;\n",
-        if runtime {
-            "#include \"chlast_cpu_runtime.h\"\n"
-        } else {
-            ""
-        }
+         FILE *in = fopen(argv[1], \"rb\");\n  if (!in) return 3;\n  char error[512];\n"
     );
+    let fail = |code: u32, get_error: &str| {
+        format!(
+            "{{\n    {get_error}(error, sizeof error);\n    fprintf(stderr, \"%s\\n\", error);\n    return {code};\n  }}\n"
+        )
+    };
     let mut call = Vec::new();
     let all: Vec<_> = signature
         .arguments
@@ -44,16 +62,29 @@ fn c_driver(entry: &str, signature: &Signature, header: &str, runtime: bool) -> 
         let rank = spec.shape.len();
         let ty = format!("chlast_memref_{}_{rank}d", spec.element);
         let bytes = spec.len() * spec.element.size_bytes();
+        // `host_NAME` holds the bytes on the host; the descriptor points at
+        // them, or at a device copy with the CUDA runtime.
+        let buffer = if runtime == Runtime::Cuda {
+            format!("chlast_cuda_alloc({bytes})")
+        } else {
+            format!("host_{name}")
+        };
         text += &format!(
-            "  {ty} {name};\n  {name}.allocated = {name}.aligned = malloc({bytes});\n  \
-             {name}.offset = 0;\n"
+            "  void *host_{name} = malloc({bytes});\n  {ty} {name};\n  \
+             {name}.allocated = {name}.aligned = {buffer};\n  {name}.offset = 0;\n"
         );
         let strides = runtime::memref::row_major_strides(&spec.shape);
         for (d, (&size, &stride)) in spec.shape.iter().zip(&strides).enumerate() {
             text += &format!("  {name}.sizes[{d}] = {size};\n  {name}.strides[{d}] = {stride};\n");
         }
         if *kind == "arg" {
-            text += &format!("  if (fread({name}.aligned, 1, {bytes}, in) != {bytes}) return 4;\n");
+            text += &format!("  if (fread(host_{name}, 1, {bytes}, in) != {bytes}) return 4;\n");
+            if runtime == Runtime::Cuda {
+                text += &format!(
+                    "  if (!{name}.aligned || chlast_cuda_copy_to_device({name}.aligned, host_{name}, {bytes})) {}",
+                    fail(7, "chlast_cuda_error")
+                );
+            }
         }
         call.push(format!("&{name}"));
     }
@@ -61,29 +92,51 @@ fn c_driver(entry: &str, signature: &Signature, header: &str, runtime: bool) -> 
         "  fclose(in);\n  _mlir_ciface_{entry}({});\n",
         call.join(", ")
     );
-    if runtime {
-        text += "  char error[512];\n  if (chlast_runtime_error(error, sizeof error)) {\n    \
-                 fprintf(stderr, \"%s\\n\", error);\n    return 6;\n  }\n";
+    match runtime {
+        Runtime::None => {}
+        Runtime::Cpu => {
+            text += &format!(
+                "  if (chlast_runtime_error(error, sizeof error)) {}",
+                fail(6, "chlast_runtime_error")
+            )
+        }
+        Runtime::Cuda => {
+            for (i, spec) in signature.results.iter().enumerate() {
+                let bytes = spec.len() * spec.element.size_bytes();
+                text += &format!(
+                    "  chlast_cuda_copy_to_host(host_result{i}, result{i}.aligned, {bytes});\n"
+                );
+            }
+            text += &format!(
+                "  if (chlast_cuda_synchronize()) {}",
+                fail(6, "chlast_cuda_error")
+            );
+            for (kind, count) in [("arg", counts[0]), ("result", counts[1])] {
+                for i in 0..count {
+                    text += &format!("  chlast_cuda_free({kind}{i}.aligned);\n");
+                }
+            }
+        }
     }
     text += "  FILE *out = fopen(argv[2], \"wb\");\n  if (!out) return 5;\n";
     for (i, spec) in signature.results.iter().enumerate() {
         let bytes = spec.len() * spec.element.size_bytes();
-        text += &format!("  fwrite(result{i}.aligned, 1, {bytes}, out);\n");
+        text += &format!("  fwrite(host_result{i}, 1, {bytes}, out);\n");
     }
     text += "  fclose(out);\n  return 0;\n}\n";
     text
 }
 
-/// `libchlast_cpu_runtime.so`, built by `cargo build -p chlast-cpu-runtime`
-/// (`make test` builds it before the tests) next to the test binary's
-/// profile directory.
-fn cpu_runtime_library() -> PathBuf {
+/// A runtime library (`libNAME.so`), built by `make runtime` (which
+/// `make test` runs before the tests) next to the test binary's profile
+/// directory.
+fn runtime_library(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile = exe.parent().and_then(Path::parent).unwrap();
-    let library = profile.join("libchlast_cpu_runtime.so");
+    let library = profile.join(format!("lib{name}.so"));
     assert!(
         library.exists(),
-        "{} is missing: build it with `cargo build -p chlast-cpu-runtime` (make test does)",
+        "{} is missing: build it with `make runtime` (make test does)",
         library.display()
     );
     library
@@ -91,8 +144,10 @@ fn cpu_runtime_library() -> PathBuf {
 
 /// Compiles `model` with chlast-compile (`--target target`, then `extra`
 /// flags), links it with the C driver for `entry` (of `signature`) and, for
-/// `--target cpu`, the CPU runtime library and libomp, and returns the
-/// program's results on `inputs`.
+/// `--target cpu`, the CPU runtime library and libomp, for `--target cuda`
+/// the CUDA runtime library, and returns the program's results on `inputs`
+/// (run with `env` added to its environment).
+#[allow(clippy::too_many_arguments)]
 fn run_compiled(
     model: &Path,
     target: &str,
@@ -101,6 +156,7 @@ fn run_compiled(
     entry: &str,
     signature: &Signature,
     inputs: &[Tensor],
+    env: &[(&str, &Path)],
 ) -> Vec<Vec<u8>> {
     let object = dir.join("model.o");
     let header = dir.join("model.h");
@@ -123,8 +179,12 @@ fn run_compiled(
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
 
     let driver = dir.join("main.c");
-    let with_runtime = target == "cpu";
-    fs::write(&driver, c_driver(entry, signature, "model.h", with_runtime)).unwrap();
+    let runtime = match target {
+        "cpu" => Runtime::Cpu,
+        "cuda" => Runtime::Cuda,
+        _ => Runtime::None,
+    };
+    fs::write(&driver, c_driver(entry, signature, "model.h", runtime)).unwrap();
     let program = dir.join("model");
     let mut cc = Command::new("cc");
     cc.arg("-O1")
@@ -133,19 +193,25 @@ fn run_compiled(
         .arg("-o")
         .arg(&program)
         .arg("-lm");
-    if with_runtime {
+    if runtime != Runtime::None {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let library = cpu_runtime_library();
+        let (name, dir) = match runtime {
+            Runtime::Cuda => ("chlast_cuda_runtime", "cuda-runtime"),
+            _ => ("chlast_cpu_runtime", "cpu-runtime"),
+        };
+        let library = runtime_library(name);
         let library_dir = library.parent().unwrap();
-        cc.arg(format!("-I{}", root.join("cpu-runtime").display()))
+        cc.arg(format!("-I{}", root.join(dir).display()))
             .arg(format!("-L{}", library_dir.display()))
-            .arg("-lchlast_cpu_runtime")
-            .arg(format!("-Wl,-rpath,{}", library_dir.display()))
-            .args([
-                "-L/usr/lib/llvm-22/lib",
-                "-lomp",
-                "-Wl,-rpath,/usr/lib/llvm-22/lib",
-            ]);
+            .arg(format!("-l{name}"))
+            .arg(format!("-Wl,-rpath,{}", library_dir.display()));
+    }
+    if runtime == Runtime::Cpu {
+        cc.args([
+            "-L/usr/lib/llvm-22/lib",
+            "-lomp",
+            "-Wl,-rpath,/usr/lib/llvm-22/lib",
+        ]);
     }
     if stdout.contains("memrefCopy") {
         let utils = Path::new(runtime::cpu::RUNNER_UTILS);
@@ -166,9 +232,16 @@ fn run_compiled(
     let ran = Command::new(&program)
         .arg(&input_file)
         .arg(&output_file)
-        .status()
+        .envs(env.iter().copied())
+        .output()
         .expect("cannot run the compiled program");
-    assert!(ran.success(), "{}: exit status {ran}", program.display());
+    assert!(
+        ran.status.success(),
+        "{}: exit status {}: {}",
+        program.display(),
+        ran.status,
+        String::from_utf8_lossy(&ran.stderr)
+    );
     let data = fs::read(&output_file).unwrap();
     let mut results = Vec::new();
     let mut at = 0;
@@ -205,6 +278,7 @@ fn compiled_models_equal_chlast_run() {
             jit.entry(),
             signature,
             &inputs,
+            &[],
         );
         assert_eq!(results.len(), expected.len());
         for ((bytes, reference), spec) in results.iter().zip(&expected).zip(&signature.results) {
@@ -247,6 +321,7 @@ fn cpu_target_objects_run_with_the_runtime_library() {
                 jit.entry(),
                 jit.signature(),
                 &inputs,
+                &[],
             );
             for ((bytes, reference), spec) in
                 results.iter().zip(&expected).zip(&jit.signature().results)
@@ -296,5 +371,61 @@ fn cpu_target_objects_call_the_convolution_runtime() {
     let symbols = String::from_utf8_lossy(&nm.stdout);
     assert!(symbols.contains("U chlast_cudnn_conv"), "{symbols}");
     assert!(symbols.contains("T _mlir_ciface_"), "{symbols}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// `--target cuda` objects hold their PTX and link with
+/// `libchlast_cuda_runtime.so`: a C program allocates device buffers,
+/// copies the input in, calls the entry point, synchronizes and copies the
+/// results out. Without a GPU it runs on the mock driver
+/// (tests/mock-cuda/libcuda.c), which runs no kernel (the outputs are not
+/// checked) but checks the protocol: the constructors load the PTX and
+/// upload the constant before the first launch, every kernel is launched
+/// once, nothing is leaked, no misuse.
+#[test]
+fn cuda_target_objects_run_with_the_runtime_library() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("chlast-aot-cuda-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let driver = crate::cuda::mock_driver(&dir.join("mock"));
+    let model = root.join("tests/mock-cuda/norm.mlir");
+    let context = runtime::create_context();
+    let module = runtime::cpu::parse_file(&context, &model).expect("parses");
+    let jit = CpuProgram::from_module(&context, &module, "norm", &CompileOptions::default())
+        .expect("compiles");
+    let inputs = random::random_inputs(1, &jit.signature().arguments);
+    let log = dir.join("mock.log");
+    let results = run_compiled(
+        &model,
+        "cuda",
+        &["--chip", "sm_90"],
+        &dir,
+        jit.entry(),
+        jit.signature(),
+        &inputs,
+        &[("LD_LIBRARY_PATH", &driver), ("MOCK_CUDA_LOG", &log)],
+    );
+    assert_eq!(results.len(), 2);
+    let counts: std::collections::HashMap<String, String> = fs::read_to_string(&log)
+        .expect("the mock driver's log")
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    println!("{counts:?}");
+    assert_eq!(counts["errors"], "0", "{counts:?}");
+    assert_eq!(counts["uploads_at_load"], "1", "{counts:?}");
+    assert_eq!(counts["free_sync"], "1", "the constant is freed at exit");
+    assert_eq!(counts["launches"], "7", "{counts:?}");
+    assert_eq!(counts["copies_in"], "1");
+    assert_eq!(counts["copies_out"], "2");
+    assert_eq!(counts["live_allocs"], "0");
+    assert_eq!(
+        (
+            counts["managed"].as_str(),
+            counts["host_registers"].as_str()
+        ),
+        ("0", "0")
+    );
     let _ = fs::remove_dir_all(&dir);
 }

@@ -379,7 +379,7 @@ fn gpu_results_match_the_cpu() {
 
 /// The mock driver (tests/mock-cuda/libcuda.c) built with `cc` into `dir`
 /// as `libcuda.so.1`; returns `dir`, for `LD_LIBRARY_PATH`.
-fn mock_driver(dir: &Path) -> PathBuf {
+pub(crate) fn mock_driver(dir: &Path) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(dir).unwrap();
     let library = dir.join("libcuda.so.1");

@@ -545,6 +545,7 @@ pub fn uploads() -> Uploads {
 // The entry points.
 
 /// `mgpuModuleLoad(data, size)`: loads a cubin or fatbin image.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuModuleLoad"))]
 unsafe extern "C" fn mgpu_module_load(data: *mut c_void, _size: u64) -> cu::CUmodule {
     entry("mgpuModuleLoad", null_mut(), || {
         context()?;
@@ -563,6 +564,7 @@ unsafe extern "C" fn mgpu_module_load(data: *mut c_void, _size: u64) -> cu::CUmo
 /// `mgpuModuleLoadJIT(data, optLevel, assemblySize)`: loads PTX text,
 /// compiled by the driver at `optLevel` (0 to 4). The PTX is embedded with
 /// a terminating NUL, which the driver relies on; the size is not needed.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuModuleLoadJIT"))]
 unsafe extern "C" fn mgpu_module_load_jit(
     data: *mut c_void,
     opt_level: i32,
@@ -610,6 +612,7 @@ unsafe extern "C" fn mgpu_module_load_jit(
 
 /// `mgpuModuleUnload(module)`; tolerates a driver already shut down (the
 /// call comes from a global destructor).
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuModuleUnload"))]
 unsafe extern "C" fn mgpu_module_unload(module: cu::CUmodule) {
     entry("mgpuModuleUnload", (), || {
         if module.is_null() {
@@ -624,6 +627,10 @@ unsafe extern "C" fn mgpu_module_unload(module: cu::CUmodule) {
 }
 
 /// `mgpuModuleGetFunction(module, name)`.
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "mgpuModuleGetFunction")
+)]
 unsafe extern "C" fn mgpu_module_get_function(
     module: cu::CUmodule,
     name: *const c_char,
@@ -648,6 +655,7 @@ unsafe extern "C" fn mgpu_module_get_function(
 /// smem, stream, params, extra, paramsCount)`. Dynamic shared memory above
 /// the default 48 KiB is opted into per function.
 #[allow(clippy::too_many_arguments)]
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuLaunchKernel"))]
 unsafe extern "C" fn mgpu_launch_kernel(
     function: cu::CUfunction,
     grid_x: isize,
@@ -705,12 +713,14 @@ unsafe extern "C" fn mgpu_launch_kernel(
 /// `mgpuStreamCreate()`: the runtime's one stream (the host code asks for
 /// a stream per kernel launch; ordering all launches on one lets a run go
 /// without waiting for the GPU).
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuStreamCreate"))]
 unsafe extern "C" fn mgpu_stream_create() -> cu::CUstream {
     entry("mgpuStreamCreate", null_mut(), stream)
 }
 
 /// `mgpuStreamDestroy(stream)`: the runtime's stream lives as long as the
 /// process; another stream is destroyed.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuStreamDestroy"))]
 unsafe extern "C" fn mgpu_stream_destroy(stream: cu::CUstream) {
     entry("mgpuStreamDestroy", (), || {
         if Ok(stream) == self::stream() {
@@ -725,6 +735,10 @@ unsafe extern "C" fn mgpu_stream_destroy(stream: cu::CUstream) {
 /// launch, but never reads device memory (`chlast-check-host-memory`), so
 /// on the runtime's stream this waits only under `CHLAST_CUDA_SYNC`, and a
 /// run waits once, at its end. Another stream is waited for.
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "mgpuStreamSynchronize")
+)]
 unsafe extern "C" fn mgpu_stream_synchronize(stream: cu::CUstream) {
     entry("mgpuStreamSynchronize", (), || {
         if Ok(stream) == self::stream() {
@@ -738,6 +752,10 @@ unsafe extern "C" fn mgpu_stream_synchronize(stream: cu::CUstream) {
 }
 
 /// `mgpuStreamWaitEvent(stream, event)`.
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "mgpuStreamWaitEvent")
+)]
 unsafe extern "C" fn mgpu_stream_wait_event(stream: cu::CUstream, event: cu::CUevent) {
     entry("mgpuStreamWaitEvent", (), || {
         context()?;
@@ -749,6 +767,7 @@ unsafe extern "C" fn mgpu_stream_wait_event(stream: cu::CUstream, event: cu::CUe
 }
 
 /// `mgpuEventCreate()`: an event without timing.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuEventCreate"))]
 unsafe extern "C" fn mgpu_event_create() -> cu::CUevent {
     entry("mgpuEventCreate", null_mut(), || {
         context()?;
@@ -765,6 +784,7 @@ unsafe extern "C" fn mgpu_event_create() -> cu::CUevent {
 }
 
 /// `mgpuEventDestroy(event)`.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuEventDestroy"))]
 unsafe extern "C" fn mgpu_event_destroy(event: cu::CUevent) {
     entry("mgpuEventDestroy", (), || {
         // SAFETY: an event from mgpuEventCreate.
@@ -773,6 +793,10 @@ unsafe extern "C" fn mgpu_event_destroy(event: cu::CUevent) {
 }
 
 /// `mgpuEventSynchronize(event)`.
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "mgpuEventSynchronize")
+)]
 unsafe extern "C" fn mgpu_event_synchronize(event: cu::CUevent) {
     entry("mgpuEventSynchronize", (), || {
         context()?;
@@ -784,6 +808,7 @@ unsafe extern "C" fn mgpu_event_synchronize(event: cu::CUevent) {
 }
 
 /// `mgpuEventRecord(event, stream)`.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuEventRecord"))]
 unsafe extern "C" fn mgpu_event_record(event: cu::CUevent, stream: cu::CUstream) {
     entry("mgpuEventRecord", (), || {
         context()?;
@@ -795,6 +820,7 @@ unsafe extern "C" fn mgpu_event_record(event: cu::CUevent, stream: cu::CUstream)
 /// `mgpuMemAlloc(sizeBytes, stream, isHostShared)`: device memory on the
 /// runtime's stream; null for 0 bytes. Host-shared (managed) memory is
 /// refused: the CUDA target keeps buffers on the device.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuMemAlloc"))]
 unsafe extern "C" fn mgpu_mem_alloc(
     size: u64,
     _stream: cu::CUstream,
@@ -818,6 +844,7 @@ unsafe extern "C" fn mgpu_mem_alloc(
 }
 
 /// `mgpuMemFree(ptr, stream)`: freed on the runtime's stream.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuMemFree"))]
 unsafe extern "C" fn mgpu_mem_free(ptr: *mut c_void, _stream: cu::CUstream) {
     entry("mgpuMemFree", (), || {
         // SAFETY: memory from mgpuMemAlloc.
@@ -827,6 +854,7 @@ unsafe extern "C" fn mgpu_mem_free(ptr: *mut c_void, _stream: cu::CUstream) {
 
 /// `mgpuMemcpy(dst, src, sizeBytes, stream)` (direction from unified
 /// addressing).
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuMemcpy"))]
 unsafe extern "C" fn mgpu_memcpy(
     dst: *mut c_void,
     src: *mut c_void,
@@ -843,6 +871,7 @@ unsafe extern "C" fn mgpu_memcpy(
 }
 
 /// `mgpuMemset32(dst, value, count, stream)`.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuMemset32"))]
 unsafe extern "C" fn mgpu_memset32(
     dst: *mut c_void,
     value: u32,
@@ -859,6 +888,7 @@ unsafe extern "C" fn mgpu_memset32(
 }
 
 /// `mgpuMemset16(dst, value, count, stream)`.
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "mgpuMemset16"))]
 unsafe extern "C" fn mgpu_memset16(
     dst: *mut c_void,
     value: u16,
@@ -876,6 +906,10 @@ unsafe extern "C" fn mgpu_memset16(
 
 /// `mgpuSetDefaultDevice(device)`: the device to open; only effective
 /// before the runtime's context exists (one device per process).
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "mgpuSetDefaultDevice")
+)]
 unsafe extern "C" fn mgpu_set_default_device(device: i32) {
     entry("mgpuSetDefaultDevice", (), || {
         if let Some(Ok(context)) = CONTEXT.get() {
@@ -895,6 +929,10 @@ unsafe extern "C" fn mgpu_set_default_device(device: i32) {
 /// `_mlir_memref_to_llvm_alloc(size)`: device memory, ordered on the
 /// runtime's stream. On failure the later launches and cuDNN calls of the
 /// run are skipped (the host code never reads the null buffer).
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "_mlir_memref_to_llvm_alloc")
+)]
 unsafe extern "C" fn memref_alloc(size: u64) -> *mut c_void {
     entry("_mlir_memref_to_llvm_alloc", null_mut(), || {
         let bytes = usize::try_from(size)
@@ -905,6 +943,10 @@ unsafe extern "C" fn memref_alloc(size: u64) -> *mut c_void {
 
 /// `_mlir_memref_to_llvm_aligned_alloc(alignment, size)`: device memory
 /// (256-byte aligned; larger alignments are honoured by over-allocating).
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "_mlir_memref_to_llvm_aligned_alloc")
+)]
 unsafe extern "C" fn memref_aligned_alloc(alignment: u64, size: u64) -> *mut c_void {
     entry("_mlir_memref_to_llvm_aligned_alloc", null_mut(), || {
         alloc_aligned(alignment, size).map(|p| p.cast())
@@ -913,6 +955,10 @@ unsafe extern "C" fn memref_aligned_alloc(alignment: u64, size: u64) -> *mut c_v
 
 /// `_mlir_memref_to_llvm_free(ptr)`: freed once the stream's earlier work
 /// is done.
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "_mlir_memref_to_llvm_free")
+)]
 unsafe extern "C" fn memref_free(ptr: *mut c_void) {
     entry("_mlir_memref_to_llvm_free", (), || {
         // SAFETY: the compiled code frees what the hooks allocated.
@@ -939,6 +985,7 @@ fn decoded_spec(address: usize, words: &[i64]) -> Result<ConvSpec, CudaError> {
 /// `x`, `w`, `y` (the spec's element offsets are added here), `bias` (0 =
 /// none) and the residual `z` (0 = none; y's offset is added), on the
 /// runtime's stream (without waiting, unless `CHLAST_CUDA_SYNC`).
+#[cfg_attr(feature = "export-cuda-abi", unsafe(export_name = "chlast_cudnn_conv"))]
 unsafe extern "C" fn chlast_cudnn_conv(
     spec: *const i64,
     x: u64,
@@ -972,6 +1019,10 @@ unsafe extern "C" fn chlast_cudnn_conv(
 /// `bytes` bytes of constant data at `host`, made when the program is
 /// loaded (by `chlast-upload-constants`' global constructor) and kept
 /// until it is unloaded; null after recording an error.
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "chlast_device_constant")
+)]
 unsafe extern "C" fn chlast_device_constant(host: *const c_void, bytes: u64) -> *mut c_void {
     const FUNCTION: &str = "chlast_device_constant";
     entry(FUNCTION, null_mut(), || {
@@ -1001,6 +1052,10 @@ unsafe extern "C" fn chlast_device_constant(host: *const c_void, bytes: u64) -> 
 /// `chlast_device_constant_free(device)`: frees a copy made by
 /// `chlast_device_constant` (null is ignored), when the program is
 /// unloaded.
+#[cfg_attr(
+    feature = "export-cuda-abi",
+    unsafe(export_name = "chlast_device_constant_free")
+)]
 unsafe extern "C" fn chlast_device_constant_free(device: *mut c_void) {
     entry("chlast_device_constant_free", (), || {
         if device.is_null() {

@@ -1,6 +1,10 @@
 # chlast: two commands from a fresh Debian 12 machine.
 #   make demo   builds chlast-opt and runs --conv-channels-last on an example
 #   make test   fmt + clippy + unit tests + the lit suite (what CI runs)
+# The embedding routes (README "Embedding"), which make test builds too:
+#   make runtime  libchlast_cpu_runtime.so, libchlast_cuda_runtime.so (chlast-compile objects)
+#   make capi     libchlast_capi.a + chlast_capi.link (the C API for C/C++ hosts)
+#   make plugin   libChlastPlugin.so (chlast in stock mlir-opt)
 
 CARGO ?= cargo
 DEMO_INPUT ?= examples/vae_resblock3d.mlir

@@ -33,6 +33,11 @@ if plugin:
         lit_config.fatal("CHLAST_PLUGIN names %s, which does not exist (make plugin)" % plugin)
     config.available_features.add("plugin")
     config.environment["CHLAST_PLUGIN"] = plugin
+    # Its own Output/ tree: the tests' %t files must not collide with a
+    # chlast-opt run of the suite at the same time (the integration tests
+    # run both in parallel).
+    config.test_exec_root = os.path.join(
+        os.path.dirname(config.test_source_root), "target", "lit-plugin")
     config.substitutions.append(
         ("%chlast-opt", "python3 " + os.path.join(config.test_source_root, "mlir-opt-plugin.py")))
 else:

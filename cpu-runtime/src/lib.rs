@@ -43,18 +43,11 @@ pub unsafe extern "C" fn chlast_cudnn_conv(
 /// `buffer` holds `size` writable bytes (or `size` is 0).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn chlast_runtime_error(buffer: *mut c_char, size: usize) -> usize {
-    let Some(message) = chlast::runtime::onednn::take_error() else {
-        return 0;
-    };
-    if !buffer.is_null() && size > 0 {
-        let n = message.len().min(size - 1);
-        // SAFETY: `buffer` holds `size` > n bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(message.as_ptr().cast(), buffer, n);
-            *buffer.add(n) = 0;
-        }
+    match chlast::runtime::onednn::take_error() {
+        // SAFETY: forwarded to the caller.
+        Some(message) => unsafe { chlast::runtime::write_c_message(&message, buffer, size) },
+        None => 0,
     }
-    message.len()
 }
 
 /// Sets the threads of oneDNN and the compiled parallel loops; 0 on

@@ -106,16 +106,9 @@ pub extern "C" fn chlast_cuda_synchronize() -> c_int {
 /// `buffer` holds `size` writable bytes (or `size` is 0).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn chlast_cuda_error(buffer: *mut c_char, size: usize) -> usize {
-    let Some(message) = LAST_ERROR.lock().unwrap_or_else(|e| e.into_inner()).take() else {
-        return 0;
-    };
-    if !buffer.is_null() && size > 0 {
-        let n = message.len().min(size - 1);
-        // SAFETY: `buffer` holds `size` > n bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(message.as_ptr().cast(), buffer, n);
-            *buffer.add(n) = 0;
-        }
+    match LAST_ERROR.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        // SAFETY: forwarded to the caller.
+        Some(message) => unsafe { chlast::runtime::write_c_message(&message, buffer, size) },
+        None => 0,
     }
-    message.len()
 }

@@ -379,13 +379,6 @@ impl<'c> CudaProgram<'c> {
             check,
         })
     }
-
-    /// Constants on the device and their bytes, uploaded once when the
-    /// program was loaded (counted by the runtime since the process
-    /// started, this program's included).
-    pub fn uploads(&self) -> cuda::Uploads {
-        cuda::uploads()
-    }
 }
 
 impl CudaProgram<'_> {
@@ -450,17 +443,14 @@ impl<'r> DeviceBuffers<'r> {
             let bytes = tensor.data.len() * tensor.data.element_type().size_bytes();
             let pointer = runtime.alloc_device(bytes)?;
             this.buffers.push((pointer, bytes, tensor.shape.clone()));
-            // SAFETY: `pointer` holds `bytes` bytes of device memory; the
-            // tensor holds exactly `bytes` bytes and outlives the
-            // synchronization below.
-            unsafe {
-                if i < inputs.len() {
-                    runtime.copy_to_device(pointer, tensor.data.as_ptr(), bytes)?;
-                } else {
-                    runtime.zero(pointer, bytes)?;
-                }
+            if i < inputs.len() {
+                // SAFETY: `pointer` holds `bytes` bytes of device memory;
+                // the tensor holds exactly `bytes` bytes and outlives the
+                // synchronization below.
+                unsafe { runtime.copy_to_device(pointer, tensor.data.as_ptr(), bytes) }?;
             }
         }
+        this.zero_outputs()?;
         runtime.synchronize()?;
         Ok(this)
     }

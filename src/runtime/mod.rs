@@ -52,3 +52,24 @@ pub fn create_context() -> Context {
     melior::utility::register_all_llvm_translations(&context);
     context
 }
+
+/// Copies `message` into the C buffer `buffer` of `size` bytes,
+/// NUL-terminated and truncated to fit, and returns the message's full
+/// length: the error-reporting convention of the runtime libraries' C
+/// functions (`chlast_runtime_error`, `chlast_cuda_error`).
+///
+/// # Safety
+///
+/// `buffer` holds `size` writable bytes (or is null, or `size` is 0:
+/// nothing is written).
+pub unsafe fn write_c_message(message: &str, buffer: *mut std::ffi::c_char, size: usize) -> usize {
+    if !buffer.is_null() && size > 0 {
+        let n = message.len().min(size - 1);
+        // SAFETY: `buffer` holds `size` > n bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(message.as_ptr().cast(), buffer, n);
+            *buffer.add(n) = 0;
+        }
+    }
+    message.len()
+}

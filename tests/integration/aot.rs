@@ -253,28 +253,35 @@ fn run_compiled(
     results
 }
 
-#[test]
-fn compiled_models_equal_chlast_run() {
+/// Compiles example model `name` for `target` (with each set of `extra`
+/// flags in turn), runs it linked into a C program, and asserts its results
+/// equal chlast-run's JIT with `convs` on the same random inputs (`seed`).
+fn compiled_equals_jit(
+    dir: &Path,
+    name: &str,
+    convs: Convs,
+    seed: u64,
+    target: &str,
+    extras: &[&[&str]],
+) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("chlast-aot-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
-    for name in ["unet_block2d", "vae_decoder3d"] {
-        let model = root.join(format!("examples/models/{name}.mlir"));
-        let context = runtime::create_context();
-        let options = CompileOptions {
-            convs: Convs::Loops,
-            ..Default::default()
-        };
-        let module = runtime::cpu::parse_file(&context, &model).expect("parses");
-        let jit = CpuProgram::from_module(&context, &module, name, &options).expect("compiles");
-        let inputs = random::random_inputs(3, &jit.signature().arguments);
-        let expected = jit.run(&inputs).expect("runs");
-        let signature = jit.signature();
+    let model = root.join(format!("examples/models/{name}.mlir"));
+    let context = runtime::create_context();
+    let options = CompileOptions {
+        convs,
+        ..Default::default()
+    };
+    let module = runtime::cpu::parse_file(&context, &model).expect("parses");
+    let jit = CpuProgram::from_module(&context, &module, name, &options).expect("compiles");
+    let signature = jit.signature();
+    let inputs = random::random_inputs(seed, &signature.arguments);
+    let expected = jit.run(&inputs).expect("runs");
+    for extra in extras {
         let results = run_compiled(
             &model,
-            "cpu-reference",
-            &[],
-            &dir,
+            target,
+            extra,
+            dir,
             jit.entry(),
             signature,
             &inputs,
@@ -287,8 +294,20 @@ fn compiled_models_equal_chlast_run() {
                 data: TensorData::from_le_bytes(spec.element, bytes).expect("result bytes"),
             };
             let report = compare::compare(reference, &actual, Tolerance::default_for(spec.element));
-            assert!(report.passed(), "{name}: compiled vs chlast-run: {report}");
+            assert!(
+                report.passed(),
+                "{name} {extra:?}: compiled vs chlast-run: {report}"
+            );
         }
+    }
+}
+
+#[test]
+fn compiled_models_equal_chlast_run() {
+    let dir = std::env::temp_dir().join(format!("chlast-aot-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    for name in ["unet_block2d", "vae_decoder3d"] {
+        compiled_equals_jit(&dir, name, Convs::Loops, 3, "cpu-reference", &[&[]]);
     }
     let _ = fs::remove_dir_all(&dir);
 }
@@ -298,46 +317,11 @@ fn compiled_models_equal_chlast_run() {
 /// `--target cpu` JIT, as imported and after `--conv-channels-last`.
 #[test]
 fn cpu_target_objects_run_with_the_runtime_library() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = std::env::temp_dir().join(format!("chlast-aot-rt-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     for name in ["resnet_chain2d", "vae_decoder3d"] {
-        let model = root.join(format!("examples/models/{name}.mlir"));
-        let context = runtime::create_context();
-        let options = CompileOptions {
-            convs: Convs::OneDnn,
-            ..Default::default()
-        };
-        let module = runtime::cpu::parse_file(&context, &model).expect("parses");
-        let jit = CpuProgram::from_module(&context, &module, name, &options).expect("compiles");
-        let inputs = random::random_inputs(5, &jit.signature().arguments);
-        let expected = jit.run(&inputs).expect("runs");
-        for extra in [&[][..], &["--passes", "conv-channels-last"][..]] {
-            let results = run_compiled(
-                &model,
-                "cpu",
-                extra,
-                &dir,
-                jit.entry(),
-                jit.signature(),
-                &inputs,
-                &[],
-            );
-            for ((bytes, reference), spec) in
-                results.iter().zip(&expected).zip(&jit.signature().results)
-            {
-                let actual = Tensor {
-                    shape: spec.shape.clone(),
-                    data: TensorData::from_le_bytes(spec.element, bytes).expect("result bytes"),
-                };
-                let report =
-                    compare::compare(reference, &actual, Tolerance::default_for(spec.element));
-                assert!(
-                    report.passed(),
-                    "{name} {extra:?}: compiled vs chlast-run: {report}"
-                );
-            }
-        }
+        let extras: &[&[&str]] = &[&[], &["--passes", "conv-channels-last"]];
+        compiled_equals_jit(&dir, name, Convs::OneDnn, 5, "cpu", extras);
     }
     let _ = fs::remove_dir_all(&dir);
 }

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "chlast/Buffers.h"
 #include "chlast/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,7 +24,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::chlast {
 #define GEN_PASS_DEF_CHECKHOSTMEMORY
@@ -31,15 +31,9 @@ namespace mlir::chlast {
 } // namespace mlir::chlast
 
 using namespace mlir;
+using mlir::chlast::rootOf;
 
 namespace {
-/// The buffer a view is a view of.
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
-
 struct CheckHostMemoryPass
     : public chlast::impl::CheckHostMemoryBase<CheckHostMemoryPass> {
   void runOnOperation() override {

@@ -36,6 +36,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "chlast/Buffers.h"
 #include "chlast/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -55,6 +56,7 @@ namespace mlir::chlast {
 } // namespace mlir::chlast
 
 using namespace mlir;
+using mlir::chlast::rootOf;
 
 namespace {
 
@@ -346,13 +348,6 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
   spec[WOffset] = wb->offset;
   spec[YOffset] = yb->offset;
   return spec;
-}
-
-/// The allocation (or argument) a memref value is a view of.
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
 }
 
 /// `op` writes only zeros into all of `buffer`: a linalg.fill, or an

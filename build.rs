@@ -1,5 +1,8 @@
 //! Builds the chlast dialect (TableGen + C++, `dialects/chlast`) with CMake
-//! against the installed MLIR and links it into the crate.
+//! against the installed MLIR and links it into the crate, and generates the
+//! Rust bindings of its C headers (`chlast-c/Chlast.h`, `chlast-c/ConvSpec.h`)
+//! so that every struct, enum and constant shared by Rust and C++ has one
+//! definition, the header.
 
 use std::{
     env,
@@ -51,9 +54,33 @@ fn main() {
         .arg("--target")
         .arg("chlast_dialect"));
 
+    generate_bindings(&source.join("include"), &prefix, &out);
+
     println!("cargo:rustc-link-search=native={}", build.display());
     println!("cargo:rustc-link-lib=static=chlast_dialect");
     println!("cargo:rustc-link-lib=dylib=stdc++");
+}
+
+/// `OUT_DIR/chlast_c.rs`, included by `src/ffi.rs`: chlast's own C API
+/// and the conv spec constants; MLIR's C types come from `mlir_sys`.
+fn generate_bindings(include: &Path, prefix: &str, out: &Path) {
+    bindgen::builder()
+        .header(include.join("chlast-c/Chlast.h").display().to_string())
+        .header(include.join("chlast-c/ConvSpec.h").display().to_string())
+        .clang_arg(format!("-I{}", include.display()))
+        .clang_arg(format!("-I{prefix}/include"))
+        .allowlist_function("chlast.*|mlirGetDialectHandle__chlast__")
+        .allowlist_type("Chlast.*")
+        .allowlist_var("CHLAST_.*")
+        .blocklist_type("Mlir.*")
+        .rustified_enum("ChlastOpClass|ChlastStrategy")
+        .constified_enum_module("ChlastConvSpec.*")
+        .raw_line("use mlir_sys::*;")
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+        .generate()
+        .expect("bindgen reads chlast-c/Chlast.h and chlast-c/ConvSpec.h")
+        .write_to_file(out.join("chlast_c.rs"))
+        .expect("OUT_DIR is writable");
 }
 
 fn which(tool: &str) -> bool {

@@ -4,7 +4,8 @@
 //! - [`dialect`]: the `chlast` dialect (`#chlast.layout`, `chlast.to_layout`),
 //!   built from TableGen in `dialects/chlast` and exposed through its C API;
 //! - [`layout`]: the layout algebra the passes reason with;
-//! - [`transforms`]: the passes, one per file, written in Rust;
+//! - [`transforms`]: the passes, one per file, written in Rust, on the safe
+//!   IR access of [`ir`] (the FFI boundary of the passes);
 //! - [`passes`]: registration of the passes with MLIR and typed constructors
 //!   for embedding them in a `melior` pass manager.
 //!
@@ -30,6 +31,7 @@ pub mod error;
 pub mod ffi;
 pub mod fuzz;
 pub mod generate;
+pub mod ir;
 pub mod layout;
 pub mod min_cut;
 pub mod passes;

@@ -20,7 +20,7 @@ pub fn register_passes() {
     ONCE.call_once(|| {
         // SAFETY: the body has the C signature the dialect library expects.
         unsafe {
-            ffi::chlastSetRustPassBodies(transforms::conv_channels_last::run_from_mlir);
+            ffi::chlastSetRustPassBodies(Some(transforms::conv_channels_last::run_from_mlir));
             ffi::chlastRegisterPasses();
         }
     });
@@ -37,6 +37,15 @@ pub enum Strategy {
     /// back, with nothing propagated (the seed pass's approach; for
     /// comparison).
     PerConv,
+}
+
+impl From<ffi::ChlastStrategy> for Strategy {
+    fn from(strategy: ffi::ChlastStrategy) -> Self {
+        match strategy {
+            ffi::ChlastStrategy::CHLAST_STRATEGY_MIN_CUT => Strategy::MinCut,
+            ffi::ChlastStrategy::CHLAST_STRATEGY_PER_CONV => Strategy::PerConv,
+        }
+    }
 }
 
 impl Strategy {
@@ -120,9 +129,7 @@ fn create_with_options(
     unsafe extern "C" fn collect(message: MlirStringRef, user_data: *mut c_void) {
         // SAFETY: `user_data` is the `String` below; `message` is valid for
         // the duration of the call.
-        unsafe {
-            (*(user_data as *mut String)).push_str(&crate::transforms::ir::string_of(message))
-        }
+        unsafe { (*(user_data as *mut String)).push_str(&crate::ir::string_of(message)) }
     }
     let mut message = String::new();
     let raw_options = MlirStringRef {

@@ -234,16 +234,17 @@ fn functions<'c, 'a>(module: &'a Module<'c>) -> impl Iterator<Item = OperationRe
 
 fn symbol_name(op: OperationRef) -> Option<String> {
     let attribute = op.attribute("sym_name").ok()?;
-    // SAFETY: `sym_name` is a StringAttr on func.func.
-    let text = unsafe { mlirStringAttrGetValue(attribute.to_raw()) };
-    Some(string_of(text))
+    // SAFETY: `sym_name` is a StringAttr on func.func; its text lives as
+    // long as the attribute.
+    Some(unsafe { string_of(mlirStringAttrGetValue(attribute.to_raw())) })
 }
 
 fn is_public_definition(op: OperationRef) -> bool {
     let public = match op.attribute("sym_visibility") {
         // SAFETY: `sym_visibility` is a StringAttr.
         Ok(attribute) => {
-            string_of(unsafe { mlirStringAttrGetValue(attribute.to_raw()) }) == "public"
+            let text = unsafe { string_of(mlirStringAttrGetValue(attribute.to_raw())) };
+            text == "public"
         }
         Err(_) => true,
     };
@@ -256,7 +257,7 @@ fn is_public_definition(op: OperationRef) -> bool {
     public && has_body
 }
 
-pub(crate) use crate::transforms::ir::string_of;
+pub(crate) use crate::ir::string_of;
 
 /// Checks that `inputs` match the arguments of `function` in number and
 /// type.

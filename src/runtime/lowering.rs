@@ -207,7 +207,7 @@ pub fn check_tensor_sizes(module: &Module, entry: &str) -> Result<(), RuntimeErr
         let problem = unsafe {
             (0..mlirOperationGetNumResults(raw)).find_map(|i| {
                 let ty = mlirValueGetType(mlirOperationGetResult(raw, i));
-                let tensor = crate::transforms::ir::static_tensor(ty)?;
+                let tensor = crate::ir::static_tensor(melior::ir::Type::from_raw(ty))?;
                 let shape: Vec<usize> = tensor.shape.iter().map(|&d| d as usize).collect();
                 let element_bytes = tensor.element_bits.div_ceil(8) as usize;
                 let bytes = super::entry::checked_bytes(&shape, element_bytes).err()?;

@@ -1,5 +1,6 @@
-//! chlast's passes, one per file. Each has a public core function on a
-//! module and a thin entry point that MLIR's pass classes call.
+//! chlast's passes written in Rust, one per module. Each has an FFI entry
+//! point that MLIR's pass class calls (declared in `Passes.td`, bodies
+//! installed by `crate::passes::register_passes`) and works on the IR only
+//! through melior's handles and [`crate::ir`].
 
 pub mod conv_channels_last;
-pub(crate) mod ir;

@@ -18,7 +18,7 @@
 
 // RUN: not %chlast-opt %s --pass-pipeline='builtin.module(conv-channels-last{strategy=greedy})' -o %t.out 2>&1 | FileCheck %s --check-prefix=STRATEGY
 // RUN: not test -e %t.out
-// STRATEGY: error: conv-channels-last: unknown strategy 'greedy' (expected 'min-cut' or 'per-conv')
+// STRATEGY: for the --strategy option: Cannot find option named 'greedy'!
 
 // RUN: not %chlast-opt %S/Inputs/does-not-exist.mlir 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: cannot open input file '{{.*}}does-not-exist.mlir': No such file or directory

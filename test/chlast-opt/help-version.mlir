@@ -5,7 +5,9 @@
 // HELP-NEXT: --enable
 // HELP-NEXT: --max-ops-per-conv=<uint>
 // HELP-NEXT: --stats=<string>
-// HELP-NEXT: --strategy=<string>
+// HELP-NEXT: --strategy=<value>
+// HELP-NEXT: =min-cut
+// HELP-NEXT: =per-conv
 
 // RUN: %chlast-opt --version | FileCheck %s --check-prefix=VERSION
 // VERSION: LLVM version 22

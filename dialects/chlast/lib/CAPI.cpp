@@ -7,7 +7,14 @@
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Registration.h"
 #include "mlir/CAPI/Support.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -107,9 +114,42 @@ extern "C" intptr_t chlastLinalgGetNumLoops(MlirOperation op) {
   return cast<linalg::LinalgOp>(unwrap(op)).getNumLoops();
 }
 
-extern "C" bool chlastLinalgIsReductionLoop(MlirOperation op, intptr_t pos) {
-  return cast<linalg::LinalgOp>(unwrap(op)).getIteratorTypesArray()[pos] ==
-         utils::IteratorType::reduction;
+extern "C" ChlastOpClass chlastClassifyOp(MlirOperation raw) {
+  Operation *op = unwrap(raw);
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    if (isa<linalg::FillOp>(op))
+      return CHLAST_OP_FILL;
+    return linalg::isaConvolutionOpInterface(linalgOp) ? CHLAST_OP_CONVOLUTION
+                                                       : CHLAST_OP_LINALG;
+  }
+  if (isa<arith::ConstantOp>(op))
+    return CHLAST_OP_CONSTANT;
+  if (isa<affine::AffineApplyOp>(op) ||
+      (isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+       isMemoryEffectFree(op)))
+    return CHLAST_OP_PURE_ARITHMETIC;
+  return TypeSwitch<Operation *, ChlastOpClass>(op)
+      .Case([](func::FuncOp) { return CHLAST_OP_FUNC; })
+      .Case([](func::ReturnOp) { return CHLAST_OP_RETURN; })
+      .Case([](tensor::EmptyOp) { return CHLAST_OP_EMPTY; })
+      .Case([](tensor::ExtractOp) { return CHLAST_OP_EXTRACT; })
+      .Case([](tensor::PadOp) { return CHLAST_OP_PAD; })
+      .Case([](tensor::ConcatOp) { return CHLAST_OP_CONCAT; })
+      .Case([](tensor::ExtractSliceOp) { return CHLAST_OP_EXTRACT_SLICE; })
+      .Case([](tensor::InsertSliceOp) { return CHLAST_OP_INSERT_SLICE; })
+      .Case([](tensor::ExpandShapeOp) { return CHLAST_OP_EXPAND_SHAPE; })
+      .Case([](tensor::CollapseShapeOp) { return CHLAST_OP_COLLAPSE_SHAPE; })
+      .Case([](linalg::IndexOp) { return CHLAST_OP_LINALG_INDEX; })
+      .Default([](Operation *) { return CHLAST_OP_OTHER; });
+}
+
+extern "C" MlirOperation chlastToLayoutOpCreate(MlirLocation loc,
+                                                MlirType resultType,
+                                                MlirValue source) {
+  OpBuilder builder(unwrap(loc)->getContext());
+  return wrap(chlast::ToLayoutOp::create(builder, unwrap(loc),
+                                         unwrap(resultType), unwrap(source))
+                  .getOperation());
 }
 
 extern "C" intptr_t chlastLinalgGetNumDpsInputs(MlirOperation op) {

@@ -9,12 +9,12 @@
 //   linalg.conv_2d_nhwc_fhwc ins(%x, %w : memref<1x16x16x4xf32>, memref<8x3x3x4xf32>)
 //                            outs(%y : memref<1x14x14x8xf32>)
 // After:
-//   memref.global "private" constant @__chlast_cudnn_conv_spec : memref<40xi64> = dense<[1, 0, 2, ...]>
+//   memref.global "private" constant @__chlast_cudnn_conv_spec : memref<43xi64> = dense<[1, 0, 2, ...]>
 //   %spec = memref.get_global @__chlast_cudnn_conv_spec
 //   ... i64 aligned pointers of %spec, %x, %w, %y, %b ...
 //   func.call @chlast_cudnn_conv(%spec_p, %x_p, %w_p, %y_p, %b_p, %z_p) : (i64, i64, i64, i64, i64, i64) -> ()
 //
-// The spec (43 i64, read by src/runtime/cuda/spec.rs) gives cuDNN's logical
+// The spec (43 i64, defined in chlast-c/ConvSpec.h) gives cuDNN's logical
 // dims (N, C, spatial...) and element strides of x and y, the filter dims
 // (K, C/groups, spatial...) and format (KCRS or KRSC), conv strides,
 // dilations, groups, element offsets, flags (bias, accumulate, relu,
@@ -36,6 +36,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "chlast-c/ConvSpec.h"
 #include "chlast/Buffers.h"
 #include "chlast/Passes.h"
 
@@ -60,35 +61,7 @@ using mlir::chlast::rootOf;
 
 namespace {
 
-constexpr int64_t kSpecVersion = 1;
-constexpr int64_t kSpecLength = 43;
-constexpr int64_t kFlagBias = 1;
-constexpr int64_t kFlagAccumulate = 2;
-constexpr int64_t kFlagRelu = 4;
-constexpr int64_t kFlagResidual = 8;
-constexpr int64_t kFlagConstantFilter = 16;
 constexpr StringLiteral kConvFunction = "chlast_cudnn_conv";
-
-/// Offsets into the spec; see src/runtime/cuda/spec.rs.
-enum SpecField : int64_t {
-  Version = 0,
-  ElementType = 1,
-  SpatialRank = 2,
-  Groups = 3,
-  Flags = 4,
-  FilterFormat = 5,
-  XDims = 6,
-  XStrides = 11,
-  WDims = 16,
-  YDims = 21,
-  YStrides = 26,
-  ConvStrides = 31,
-  Dilations = 34,
-  XOffset = 37,
-  WOffset = 38,
-  YOffset = 39,
-  Pads = 40,
-};
 
 /// `yield (acc + a * b)` with a, b the two inputs and acc the output.
 bool isMultiplyAccumulate(linalg::LinalgOp op) {
@@ -263,21 +236,22 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
     return failure();
   }
 
-  SmallVector<int64_t> spec(kSpecLength, 0);
-  spec[Version] = kSpecVersion;
-  spec[ElementType] = element.isF16() ? 1 : 0;
-  spec[SpatialRank] = rank;
-  spec[Groups] = groups;
-  spec[XDims + 0] = xb->shape[*xN];
-  spec[XStrides + 0] = xb->strides[*xN];
-  spec[XDims + 1] = xC->size;
-  spec[XStrides + 1] = xC->stride;
-  spec[YDims + 0] = yb->shape[*yN];
-  spec[YStrides + 0] = yb->strides[*yN];
-  spec[YDims + 1] = yK->size;
-  spec[YStrides + 1] = yK->stride;
-  spec[WDims + 0] = wK->size;
-  spec[WDims + 1] = wC->size;
+  SmallVector<int64_t> spec(CHLAST_CONV_SPEC_LENGTH, 0);
+  spec[CHLAST_CONV_SPEC_VERSION_WORD] = CHLAST_CONV_SPEC_VERSION;
+  spec[CHLAST_CONV_SPEC_ELEMENT_TYPE] =
+      element.isF16() ? CHLAST_CONV_ELEMENT_F16 : CHLAST_CONV_ELEMENT_F32;
+  spec[CHLAST_CONV_SPEC_SPATIAL_RANK] = rank;
+  spec[CHLAST_CONV_SPEC_GROUPS] = groups;
+  spec[CHLAST_CONV_SPEC_X_DIMS + 0] = xb->shape[*xN];
+  spec[CHLAST_CONV_SPEC_X_STRIDES + 0] = xb->strides[*xN];
+  spec[CHLAST_CONV_SPEC_X_DIMS + 1] = xC->size;
+  spec[CHLAST_CONV_SPEC_X_STRIDES + 1] = xC->stride;
+  spec[CHLAST_CONV_SPEC_Y_DIMS + 0] = yb->shape[*yN];
+  spec[CHLAST_CONV_SPEC_Y_STRIDES + 0] = yb->strides[*yN];
+  spec[CHLAST_CONV_SPEC_Y_DIMS + 1] = yK->size;
+  spec[CHLAST_CONV_SPEC_Y_STRIDES + 1] = yK->stride;
+  spec[CHLAST_CONV_SPEC_W_DIMS + 0] = wK->size;
+  spec[CHLAST_CONV_SPEC_W_DIMS + 1] = wC->size;
 
   int64_t filterVolume = 1;
   SmallVector<int64_t> wSpatialStrides;
@@ -290,21 +264,21 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
       reason = "spatial dims are not plain dims of the output and filter";
       return failure();
     }
-    spec[XDims + 2 + i] = xb->shape[*xPos];
-    spec[XStrides + 2 + i] = xb->strides[*xPos];
+    spec[CHLAST_CONV_SPEC_X_DIMS + 2 + i] = xb->shape[*xPos];
+    spec[CHLAST_CONV_SPEC_X_STRIDES + 2 + i] = xb->strides[*xPos];
     if (padding) {
       if (padding->low[*xPos] != padding->high[*xPos]) {
         reason = "padding is not symmetric";
         return failure();
       }
-      spec[Pads + i] = padding->low[*xPos];
+      spec[CHLAST_CONV_SPEC_PADS + i] = padding->low[*xPos];
       spatialPositions.push_back(*xPos);
     }
-    spec[YDims + 2 + i] = yb->shape[*yPos];
-    spec[YStrides + 2 + i] = yb->strides[*yPos];
-    spec[WDims + 2 + i] = wb->shape[*wPos];
-    spec[ConvStrides + i] = d.strides[i];
-    spec[Dilations + i] = d.dilations[i];
+    spec[CHLAST_CONV_SPEC_Y_DIMS + 2 + i] = yb->shape[*yPos];
+    spec[CHLAST_CONV_SPEC_Y_STRIDES + 2 + i] = yb->strides[*yPos];
+    spec[CHLAST_CONV_SPEC_W_DIMS + 2 + i] = wb->shape[*wPos];
+    spec[CHLAST_CONV_SPEC_CONV_STRIDES + i] = d.strides[i];
+    spec[CHLAST_CONV_SPEC_DILATIONS + i] = d.dilations[i];
     filterVolume *= wb->shape[*wPos];
     wSpatialStrides.push_back(wb->strides[*wPos]);
   }
@@ -315,7 +289,7 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
         reason = "padding of a batch or channel dim";
         return failure();
       }
-  if (spec[XDims + 0] != spec[YDims + 0] || wK->size != yK->size ||
+  if (spec[CHLAST_CONV_SPEC_X_DIMS + 0] != spec[CHLAST_CONV_SPEC_Y_DIMS + 0] || wK->size != yK->size ||
       xC->size != wC->size * groups) {
     reason = "operand sizes do not agree";
     return failure();
@@ -329,7 +303,7 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
     for (int64_t i = rank - 1; i >= 0; --i) {
       if (wSpatialStrides[i] != inner)
         return false;
-      inner *= spec[WDims + 2 + i];
+      inner *= spec[CHLAST_CONV_SPEC_W_DIMS + 2 + i];
     }
     int64_t kStride = c * filterVolume;
     int64_t cStride = channelsLast ? 1 : filterVolume;
@@ -337,16 +311,18 @@ FailureOr<SmallVector<int64_t>> buildSpec(linalg::LinalgOp op,
   };
   bool inputChannelsLast = xC->stride == 1;
   if (matches(inputChannelsLast))
-    spec[FilterFormat] = inputChannelsLast ? 1 : 0;
+    spec[CHLAST_CONV_SPEC_FILTER_FORMAT] =
+        inputChannelsLast ? CHLAST_CONV_FILTER_KRSC : CHLAST_CONV_FILTER_KCRS;
   else if (matches(!inputChannelsLast))
-    spec[FilterFormat] = inputChannelsLast ? 0 : 1;
+    spec[CHLAST_CONV_SPEC_FILTER_FORMAT] =
+        inputChannelsLast ? CHLAST_CONV_FILTER_KCRS : CHLAST_CONV_FILTER_KRSC;
   else {
     reason = "filter is neither packed KCRS nor KRSC";
     return failure();
   }
-  spec[XOffset] = xb->offset;
-  spec[WOffset] = wb->offset;
-  spec[YOffset] = yb->offset;
+  spec[CHLAST_CONV_SPEC_X_OFFSET] = xb->offset;
+  spec[CHLAST_CONV_SPEC_W_OFFSET] = wb->offset;
+  spec[CHLAST_CONV_SPEC_Y_OFFSET] = yb->offset;
   return spec;
 }
 
@@ -722,11 +698,11 @@ struct ConvsToCudnnPass
     int64_t yOffset;
     if (succeeded(yType.getStridesAndOffset(yStrides, yOffset))) {
       for (auto [i, stride] : llvm::enumerate(yStrides))
-        if (stride == spec[YStrides + 1] && yType.getShape()[i] == spec[YDims + 1])
+        if (stride == spec[CHLAST_CONV_SPEC_Y_STRIDES + 1] && yType.getShape()[i] == spec[CHLAST_CONV_SPEC_Y_DIMS + 1])
           channelPos = i;
     }
     Value bias;
-    int64_t flags = kFlagAccumulate;
+    int64_t flags = CHLAST_CONV_FLAG_ACCUMULATE;
     Operation *init = previousEffect(op);
     if (init && isZeroFill(init, y)) {
       init->erase();
@@ -735,18 +711,18 @@ struct ConvsToCudnnPass
       if (Value b = matchBiasBroadcast(init, y, channelPos)) {
         bias = b;
         init->erase();
-        flags = kFlagBias;
+        flags = CHLAST_CONV_FLAG_BIAS;
       }
     }
     // A ReLU and/or residual add right after the conv.
     Value output = y, residual;
     Value x = op.getDpsInputOperand(0)->get(), w = op.getDpsInputOperand(1)->get();
-    if (!(flags & kFlagAccumulate)) {
+    if (!(flags & CHLAST_CONV_FLAG_ACCUMULATE)) {
       if (auto epilogue = matchEpilogue(op, y, {x, w, bias})) {
         output = epilogue->out;
         residual = epilogue->residual;
-        flags |= (epilogue->relu ? kFlagRelu : 0) |
-                 (residual ? kFlagResidual : 0);
+        flags |= (epilogue->relu ? CHLAST_CONV_FLAG_RELU : 0) |
+                 (residual ? CHLAST_CONV_FLAG_RESIDUAL : 0);
         epilogue->op.erase();
       }
     }
@@ -755,14 +731,14 @@ struct ConvsToCudnnPass
     if (auto global = rootOf(w).getDefiningOp<memref::GetGlobalOp>())
       if (auto definition = symbols.lookup<memref::GlobalOp>(global.getName());
           definition && definition.getConstant())
-        flags |= kFlagConstantFilter;
-    spec[Flags] = flags;
+        flags |= CHLAST_CONV_FLAG_CONSTANT_FILTER;
+    spec[CHLAST_CONV_SPEC_FLAGS] = flags;
 
     OpBuilder builder(op);
     Type i64 = builder.getI64Type();
-    auto specType = MemRefType::get({kSpecLength}, i64);
+    auto specType = MemRefType::get({CHLAST_CONV_SPEC_LENGTH}, i64);
     auto values = DenseIntElementsAttr::get(
-        RankedTensorType::get({kSpecLength}, i64), ArrayRef<int64_t>(spec));
+        RankedTensorType::get({CHLAST_CONV_SPEC_LENGTH}, i64), ArrayRef<int64_t>(spec));
     OpBuilder moduleBuilder =
         OpBuilder::atBlockBegin(cast<ModuleOp>(symbols.getOp()).getBody());
     auto global = memref::GlobalOp::create(

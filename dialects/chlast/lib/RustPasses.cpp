@@ -38,11 +38,10 @@ struct ConvChannelsLastPass
           "(call chlast::register_passes first)");
       return signalPassFailure();
     }
-    std::string strategyValue = strategy;
     std::string statsValue = statsFile;
-    ChlastConvChannelsLastOptions options{
-        enable, maxOpsPerConv, costModel, wrap(StringRef(strategyValue)),
-        wrap(StringRef(statsValue))};
+    ChlastConvChannelsLastOptions options{enable, maxOpsPerConv, costModel,
+                                          strategy,
+                                          wrap(StringRef(statsValue))};
     if (mlirLogicalResultIsFailure(
             convChannelsLastBody(wrap(getOperation().getOperation()), &options)))
       signalPassFailure();

@@ -3,25 +3,10 @@
 //! `dialects/chlast/lib/ConvsToCudnn.cpp`) whose address is passed to
 //! `chlast_cudnn_conv`.
 //!
-//! Layout (unused entries are 0):
-//!
-//! | index | meaning |
-//! | --- | --- |
-//! | 0 | version, [`SPEC_VERSION`] |
-//! | 1 | element type: 0 = f32, 1 = f16 (the compute type is always f32) |
-//! | 2 | spatial rank k, 2 or 3; tensors have k + 2 dims |
-//! | 3 | groups |
-//! | 4 | flags: bit 0 = bias (a K-element vector added per output channel), bit 1 = accumulate (y = conv + y), bit 2 = relu (max(., 0) applied last), bit 3 = residual (a tensor z of y's shape and strides added before the relu), bit 4 = constant filter (w is a constant of the program: it never changes between calls) |
-//! | 5 | filter format: 0 = KCRS (cuDNN's NCHW), 1 = KRSC (cuDNN's NHWC) |
-//! | 6..11 | x dims in cuDNN's logical order N, C, spatial... (k + 2 used) |
-//! | 11..16 | x strides in elements, same order |
-//! | 16..21 | w dims K, C/groups, spatial... |
-//! | 21..26 | y dims N, K, spatial... |
-//! | 26..31 | y strides in elements |
-//! | 31..34 | convolution strides (k used) |
-//! | 34..37 | dilations (k used) |
-//! | 37, 38, 39 | x, w, y offsets in elements, added to the base pointers |
-//! | 40..43 | padding on both sides of each spatial dim (k used) |
+//! The words, flags and codes are defined once, in
+//! `dialects/chlast/include/chlast-c/ConvSpec.h` (with a table of what each
+//! word means), which the compiler includes and `build.rs` turns into the
+//! Rust constants used here: the writer and this reader cannot disagree.
 //!
 //! The compiler folds a symmetric zero padding in front of a convolution into
 //! the padding words; other pads stay explicit ops before it. With all flags
@@ -30,48 +15,57 @@
 
 use super::CudaError;
 
+use crate::ffi::{
+    self, ChlastConvSpecElementType as element_code, ChlastConvSpecFilterFormat as filter_code,
+    ChlastConvSpecFlag as flag, ChlastConvSpecWord as word,
+};
+
 /// Number of `i64` values in an encoded spec.
-pub const SPEC_LEN: usize = 43;
+pub const SPEC_LEN: usize = word::CHLAST_CONV_SPEC_LENGTH as usize;
 /// The only spec version this runtime reads.
-pub const SPEC_VERSION: i64 = 1;
+pub const SPEC_VERSION: i64 = ffi::CHLAST_CONV_SPEC_VERSION as i64;
 
 /// Flag bit: a bias vector is added per output channel.
-pub const FLAG_BIAS: i64 = 1;
+pub const FLAG_BIAS: i64 = flag::CHLAST_CONV_FLAG_BIAS as i64;
 /// Flag bit: the convolution is added to y's previous contents.
-pub const FLAG_ACCUMULATE: i64 = 2;
+pub const FLAG_ACCUMULATE: i64 = flag::CHLAST_CONV_FLAG_ACCUMULATE as i64;
 /// Flag bit: ReLU (NaN-propagating `max(v, 0)`) is applied to the result.
-pub const FLAG_RELU: i64 = 4;
+pub const FLAG_RELU: i64 = flag::CHLAST_CONV_FLAG_RELU as i64;
 /// Flag bit: a residual tensor z (y's dims and strides) is added before the
 /// ReLU.
-pub const FLAG_RESIDUAL: i64 = 8;
+pub const FLAG_RESIDUAL: i64 = flag::CHLAST_CONV_FLAG_RESIDUAL as i64;
 /// Flag bit: the filter is a constant of the program (its bytes never
 /// change between calls, so a reordered copy can be kept unchecked).
-pub const FLAG_CONSTANT_FILTER: i64 = 16;
+pub const FLAG_CONSTANT_FILTER: i64 = flag::CHLAST_CONV_FLAG_CONSTANT_FILTER as i64;
 /// Every flag bit this runtime reads.
 const KNOWN_FLAGS: i64 =
     FLAG_BIAS | FLAG_ACCUMULATE | FLAG_RELU | FLAG_RESIDUAL | FLAG_CONSTANT_FILTER;
 
-const VERSION: usize = 0;
-const ELEMENT: usize = 1;
-const RANK: usize = 2;
-const GROUPS: usize = 3;
-const FLAGS: usize = 4;
-const FILTER_FORMAT: usize = 5;
-const X_DIMS: usize = 6;
-const X_STRIDES: usize = 11;
-const W_DIMS: usize = 16;
-const Y_DIMS: usize = 21;
-const Y_STRIDES: usize = 26;
-const CONV_STRIDES: usize = 31;
-const DILATIONS: usize = 34;
-const X_OFFSET: usize = 37;
-const W_OFFSET: usize = 38;
-const Y_OFFSET: usize = 39;
-const PADS: usize = 40;
+const VERSION: usize = word::CHLAST_CONV_SPEC_VERSION_WORD as usize;
+const ELEMENT: usize = word::CHLAST_CONV_SPEC_ELEMENT_TYPE as usize;
+const RANK: usize = word::CHLAST_CONV_SPEC_SPATIAL_RANK as usize;
+const GROUPS: usize = word::CHLAST_CONV_SPEC_GROUPS as usize;
+const FLAGS: usize = word::CHLAST_CONV_SPEC_FLAGS as usize;
+const FILTER_FORMAT: usize = word::CHLAST_CONV_SPEC_FILTER_FORMAT as usize;
+const X_DIMS: usize = word::CHLAST_CONV_SPEC_X_DIMS as usize;
+const X_STRIDES: usize = word::CHLAST_CONV_SPEC_X_STRIDES as usize;
+const W_DIMS: usize = word::CHLAST_CONV_SPEC_W_DIMS as usize;
+const Y_DIMS: usize = word::CHLAST_CONV_SPEC_Y_DIMS as usize;
+const Y_STRIDES: usize = word::CHLAST_CONV_SPEC_Y_STRIDES as usize;
+const CONV_STRIDES: usize = word::CHLAST_CONV_SPEC_CONV_STRIDES as usize;
+const DILATIONS: usize = word::CHLAST_CONV_SPEC_DILATIONS as usize;
+const X_OFFSET: usize = word::CHLAST_CONV_SPEC_X_OFFSET as usize;
+const W_OFFSET: usize = word::CHLAST_CONV_SPEC_W_OFFSET as usize;
+const Y_OFFSET: usize = word::CHLAST_CONV_SPEC_Y_OFFSET as usize;
+const PADS: usize = word::CHLAST_CONV_SPEC_PADS as usize;
 /// Room for dims and strides of tensors (at most 5 dims).
-const TENSOR_SLOTS: usize = 5;
+const TENSOR_SLOTS: usize = ffi::CHLAST_CONV_SPEC_TENSOR_SLOTS as usize;
 /// Room for per-spatial-dimension values (at most 3).
-const SPATIAL_SLOTS: usize = 3;
+const SPATIAL_SLOTS: usize = ffi::CHLAST_CONV_SPEC_SPATIAL_SLOTS as usize;
+const F32: i64 = element_code::CHLAST_CONV_ELEMENT_F32 as i64;
+const F16: i64 = element_code::CHLAST_CONV_ELEMENT_F16 as i64;
+const KCRS: i64 = filter_code::CHLAST_CONV_FILTER_KCRS as i64;
+const KRSC: i64 = filter_code::CHLAST_CONV_FILTER_KRSC as i64;
 
 /// Element type of x, w, y and the bias.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,8 +87,8 @@ impl ElementType {
 
     fn code(self) -> i64 {
         match self {
-            ElementType::F32 => 0,
-            ElementType::F16 => 1,
+            ElementType::F32 => F32,
+            ElementType::F16 => F16,
         }
     }
 }
@@ -112,8 +106,8 @@ pub enum FilterFormat {
 impl FilterFormat {
     fn code(self) -> i64 {
         match self {
-            FilterFormat::Kcrs => 0,
-            FilterFormat::Krsc => 1,
+            FilterFormat::Kcrs => KCRS,
+            FilterFormat::Krsc => KRSC,
         }
     }
 }
@@ -182,8 +176,8 @@ impl ConvSpec {
             )));
         }
         let element = match words[ELEMENT] {
-            0 => ElementType::F32,
-            1 => ElementType::F16,
+            F32 => ElementType::F32,
+            F16 => ElementType::F16,
             other => return Err(bad(format!("element type {other} (0 = f32, 1 = f16)"))),
         };
         let rank = match words[RANK] {
@@ -196,8 +190,8 @@ impl ConvSpec {
             return Err(bad(format!("unknown flags {flags:#x}")));
         }
         let filter_format = match words[FILTER_FORMAT] {
-            0 => FilterFormat::Kcrs,
-            1 => FilterFormat::Krsc,
+            KCRS => FilterFormat::Kcrs,
+            KRSC => FilterFormat::Krsc,
             other => {
                 return Err(bad(format!("filter format {other} (0 = KCRS, 1 = KRSC)")));
             }

@@ -2,7 +2,7 @@
 // RUN: not %chlast-opt --conv-channels-last=strategy=greedy %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=STRATEGY
 // RUN: not %chlast-opt --conv-channels-last=max-ops-per-conv=-1 %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=NUMBER
 
-// STRATEGY: error: conv-channels-last: unknown strategy 'greedy' (expected 'min-cut' or 'per-conv')
+// STRATEGY: for the --strategy option: Cannot find option named 'greedy'!
 // NUMBER: max-ops-per-conv
 
 func.func @conv(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x6x6xf32> {

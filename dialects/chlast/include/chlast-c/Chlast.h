@@ -41,12 +41,26 @@ int64_t chlastLayoutAttrGetDim(MlirAttribute attr, intptr_t pos);
 
 /* Passes written in Rust -------------------------------------------------- */
 
-/// Options of `conv-channels-last`, as parsed by MLIR's pass options.
+/// How `conv-channels-last` places layout conversions (its `strategy`
+/// option; Passes.td names the values `min-cut` and `per-conv`).
+typedef enum ChlastStrategy {
+  /// Every value's layout chosen to minimise the bytes moved by
+  /// conversions (a minimum s-t cut over the function).
+  CHLAST_STRATEGY_MIN_CUT = 0,
+  /// Each conv's input and filter converted and its result converted back,
+  /// nothing propagated (for comparison).
+  CHLAST_STRATEGY_PER_CONV = 1,
+} ChlastStrategy;
+
+/// Options of `conv-channels-last`, as parsed by MLIR's pass options. The
+/// one definition: RustPasses.cpp fills it, the Rust side reads it through
+/// bindings generated from this header.
 typedef struct ChlastConvChannelsLastOptions {
   bool enable;
   unsigned maxOpsPerConv;
   bool costModel;
-  MlirStringRef strategy;
+  ChlastStrategy strategy;
+  /// Empty when no statistics are asked for.
   MlirStringRef statsFile;
 } ChlastConvChannelsLastOptions;
 
@@ -84,12 +98,45 @@ int chlastOptMain(int argc, char **argv, const char *version);
 
 /* Helpers for the Rust passes --------------------------------------------- */
 
+/// The ops the Rust passes tell apart, decided by C++ type checks (`isa<>`
+/// on the op classes and interfaces), so that the passes never compare op
+/// names.
+typedef enum ChlastOpClass {
+  CHLAST_OP_OTHER = 0,
+  CHLAST_OP_FUNC = 1,        /* func.func */
+  CHLAST_OP_RETURN = 2,      /* func.return */
+  CHLAST_OP_CONSTANT = 3,    /* arith.constant */
+  CHLAST_OP_EMPTY = 4,       /* tensor.empty */
+  CHLAST_OP_FILL = 5,        /* linalg.fill */
+  CHLAST_OP_EXTRACT = 6,     /* tensor.extract */
+  CHLAST_OP_PAD = 7,         /* tensor.pad */
+  CHLAST_OP_CONCAT = 8,      /* tensor.concat */
+  CHLAST_OP_EXTRACT_SLICE = 9, /* tensor.extract_slice */
+  CHLAST_OP_INSERT_SLICE = 10, /* tensor.insert_slice */
+  CHLAST_OP_EXPAND_SHAPE = 11, /* tensor.expand_shape */
+  CHLAST_OP_COLLAPSE_SHAPE = 12, /* tensor.collapse_shape */
+  CHLAST_OP_LINALG_INDEX = 13, /* linalg.index */
+  /// A convolution or pooling (linalg's ConvolutionOpInterface).
+  CHLAST_OP_CONVOLUTION = 14,
+  /// Any other LinalgOp.
+  CHLAST_OP_LINALG = 15,
+  /// An arith or math op without memory effects, or affine.apply: index
+  /// arithmetic a gather's indices may be computed with.
+  CHLAST_OP_PURE_ARITHMETIC = 16,
+} ChlastOpClass;
+
+/// The class of `op`.
+ChlastOpClass chlastClassifyOp(MlirOperation op);
+
+/// A new, unlinked `chlast.to_layout` of `source` to `resultType`, built
+/// by the ODS-generated builder.
+MlirOperation chlastToLayoutOpCreate(MlirLocation loc, MlirType resultType,
+                                     MlirValue source);
+
 /// True for ops implementing the LinalgOp interface.
 bool chlastIsLinalgOp(MlirOperation op);
 /// Number of loops of a LinalgOp.
 intptr_t chlastLinalgGetNumLoops(MlirOperation op);
-/// True when loop `pos` of a LinalgOp is a reduction.
-bool chlastLinalgIsReductionLoop(MlirOperation op, intptr_t pos);
 /// Number of DPS inputs of a LinalgOp.
 intptr_t chlastLinalgGetNumDpsInputs(MlirOperation op);
 

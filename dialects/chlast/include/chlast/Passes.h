@@ -2,6 +2,7 @@
 #ifndef CHLAST_PASSES_H
 #define CHLAST_PASSES_H
 
+#include "chlast-c/Chlast.h"
 #include "chlast/ChlastDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"

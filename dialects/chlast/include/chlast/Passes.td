@@ -17,7 +17,33 @@ def ConvChannelsLast : Pass<"conv-channels-last", "::mlir::ModuleOp"> {
   let description = [{
     Attaches `#chlast.layout` encodings to convolution operands and results
     and propagates them through the ops around the convolutions, inserting
-    `chlast.to_layout` only where a value crosses between layouts.
+    `chlast.to_layout` only where a value crosses between layouts. Each op
+    that can follow a conv's layout takes it or not by a minimum cut of the
+    bytes that conversions move; constants are converted at compile time.
+
+    Before:
+    ```mlir
+    %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {...}
+        : tensor<1x4x16x16xf32> to tensor<1x4x18x18xf32>
+    %y = linalg.conv_2d_nchw_fchw ins(%p, %w : ...)
+        outs(%b : tensor<1x8x16x16xf32>) -> tensor<1x8x16x16xf32>
+    %z = linalg.generic {...} ins(%y : tensor<1x8x16x16xf32>) ...  // SiLU
+    return %z
+    ```
+    After:
+    ```mlir
+    %0 = chlast.to_layout %x : tensor<1x4x16x16xf32>
+        -> tensor<1x4x16x16xf32, #chlast.layout<nhwc>>
+    %p = tensor.pad %0 ... to tensor<1x4x18x18xf32, #chlast.layout<nhwc>>
+    %w = arith.constant dense<...> : tensor<8x4x3x3xf32, #chlast.layout<nhwc>>
+    %y = linalg.conv_2d_nchw_fchw ins(%p, %w : ...) outs(%b : ...) -> ...
+    %z = linalg.generic {...} ins(%y : ...) ...
+    %1 = chlast.to_layout %z : ... -> tensor<1x8x16x16xf32>
+    return %1
+    ```
+
+    The body is Rust (src/transforms/conv_channels_last/); every runtime
+    conversion is reported with a remark naming the op that forced it.
   }];
   let dependentDialects = ["::mlir::chlast::ChlastDialect"];
   let options = [
@@ -29,10 +55,14 @@ def ConvChannelsLast : Pass<"conv-channels-last", "::mlir::ModuleOp"> {
     Option<"costModel", "cost-model", "bool", /*default=*/"true",
            "Leave a convolution in its original layout when converting it "
            "would move more bytes at its boundaries than it saves">,
-    Option<"strategy", "strategy", "std::string", /*default=*/"\"min-cut\"",
-           "Placement of conversions: 'min-cut' (globally fewest bytes) or "
-           "'per-conv' (convert each conv's input and filter and its result "
-           "back, the seed's approach, for comparison)">,
+    Option<"strategy", "strategy", "ChlastStrategy",
+           /*default=*/"CHLAST_STRATEGY_MIN_CUT", "Placement of conversions",
+           [{::llvm::cl::values(
+             clEnumValN(CHLAST_STRATEGY_MIN_CUT, "min-cut",
+                        "globally fewest bytes moved by conversions"),
+             clEnumValN(CHLAST_STRATEGY_PER_CONV, "per-conv",
+                        "convert each conv's input and filter and its result "
+                        "back, nothing propagated (for comparison)"))}]>,
     Option<"statsFile", "stats", "std::string", /*default=*/"\"\"",
            "Write one JSON object per function with the pass's statistics "
            "to this file ('-' for stderr)">,

@@ -7,6 +7,8 @@
 #   make plugin   libChlastPlugin.so (chlast in stock mlir-opt)
 
 CARGO ?= cargo
+# The LLVM/MLIR prefix, set once in .cargo/config.toml.
+LLVM_PREFIX := $(shell sed -n 's/^MLIR_SYS_220_PREFIX = "\(.*\)"/\1/p' .cargo/config.toml)
 DEMO_INPUT ?= examples/vae_resblock3d.mlir
 # ptxas and libcudnn.so.9 from PyPI (scripts/deps.sh), for the CUDA checks.
 CHLAST_CUDA_TOOLS ?= /opt/chlast-cuda
@@ -56,14 +58,14 @@ PLUGIN = $(or $(CARGO_TARGET_DIR),target)/debug/libChlastPlugin.so
 plugin: capi
 	$(CXX) -shared -o $(PLUGIN).tmp \
 	  -Wl,--undefined=mlirGetDialectPluginInfo -Wl,--undefined=mlirGetPassPluginInfo \
-	  -L/usr/lib/llvm-22/lib -Wl,--no-as-needed -lMLIR -lLLVM -Wl,--as-needed \
+	  -L$(LLVM_PREFIX)/lib -Wl,--no-as-needed -lMLIR -lLLVM -Wl,--as-needed \
 	  $(dir $(PLUGIN))libchlast_capi.a \
 	  $$(tr ' ' '\n' < $(CAPI_LINK) | grep -v -e '^-lLLVM' -e '^-lPolly' | tr '\n' ' ') \
-	  -Wl,-rpath,/usr/lib/llvm-22/lib
+	  -Wl,-rpath,$(LLVM_PREFIX)/lib
 	mv $(PLUGIN).tmp $(PLUGIN)
 
 test: fmt clippy runtime plugin
 	$(CARGO) test --lib --test integration
 
 lit: build
-	CHLAST_OPT=$(CURDIR)/target/debug/chlast-opt /usr/lib/llvm-22/bin/lit -sv test
+	CHLAST_OPT=$(CURDIR)/target/debug/chlast-opt $(LLVM_PREFIX)/bin/lit -sv test

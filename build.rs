@@ -13,7 +13,9 @@ use std::{
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets this"));
-    let prefix = env::var("MLIR_SYS_220_PREFIX").unwrap_or_else(|_| "/usr/lib/llvm-22".into());
+    // The one setting of the LLVM/MLIR prefix is `.cargo/config.toml`.
+    let prefix = env::var("MLIR_SYS_220_PREFIX")
+        .expect("MLIR_SYS_220_PREFIX is set in .cargo/config.toml (or the environment)");
     let source = manifest.join("dialects/chlast");
     let build = out.join("chlast-dialect");
 

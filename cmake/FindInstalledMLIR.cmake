@@ -1,7 +1,8 @@
-# Locates the installed MLIR/LLVM (Debian's llvm-22 by default) and pulls in
-# the CMake helpers the dialect build needs (mlir_tablegen, LLVM flags).
+# Locates the installed MLIR/LLVM and pulls in the CMake helpers the dialect
+# build needs (mlir_tablegen, LLVM flags). build.rs passes MLIR_DIR from
+# MLIR_SYS_220_PREFIX (.cargo/config.toml).
 if(NOT MLIR_DIR)
-  set(MLIR_DIR /usr/lib/llvm-22/lib/cmake/mlir)
+  message(FATAL_ERROR "chlast: set MLIR_DIR (build.rs passes <MLIR_SYS_220_PREFIX>/lib/cmake/mlir)")
 endif()
 find_package(MLIR REQUIRED CONFIG)
 message(STATUS "chlast: MLIR from ${MLIR_DIR}")

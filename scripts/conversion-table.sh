@@ -247,7 +247,7 @@ for line in open(sys.argv[1]):
     t["count"] += s["runtime_conversion_count"]
     t["bytes"] += s["runtime_conversion_bytes"]
     t["folded"] += s["constant_conversions_folded"]
-    t["density"] |= any("max-ops-per-conv" in c["reason"] for c in s["convs_skipped"])
+    t["density"] |= any(c["code"] == "max-ops-per-conv" for c in s["convs_skipped"])
 print(json.dumps(t))' "$1"
 }
 

@@ -131,7 +131,17 @@ def check(chlast_opt, path, out_path, timeout):
     return None
 
 
-MLIR_OPT = "/usr/lib/llvm-22/bin/mlir-opt"
+def llvm_prefix():
+    """MLIR_SYS_220_PREFIX from the environment, else as .cargo/config.toml sets it."""
+    if os.environ.get("MLIR_SYS_220_PREFIX"):
+        return os.environ["MLIR_SYS_220_PREFIX"]
+    import tomllib
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, ".cargo", "config.toml"), "rb") as f:
+        return tomllib.load(f)["env"]["MLIR_SYS_220_PREFIX"]
+
+
+MLIR_OPT = os.path.join(llvm_prefix(), "bin", "mlir-opt")
 
 
 VALGRIND = "/usr/bin/valgrind"

@@ -40,6 +40,12 @@ pub mod transforms;
 
 pub use error::Error;
 
+/// The LLVM/MLIR installation chlast is built against and finds its tools
+/// and runtime libraries in (`MLIR_SYS_220_PREFIX`, set once, in
+/// `.cargo/config.toml`; the lit configuration and the Makefile read it
+/// from there too).
+pub const LLVM_PREFIX: &str = env!("MLIR_SYS_220_PREFIX");
+
 /// The version of chlast, as `chlast-opt --version` prints it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

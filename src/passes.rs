@@ -34,8 +34,8 @@ pub enum Strategy {
     #[default]
     MinCut,
     /// Convert each conv's input and filter to channels-last and its result
-    /// back, with nothing propagated (the seed pass's approach; for
-    /// comparison).
+    /// back, with nothing propagated (what conv-only layout rewrites do;
+    /// for comparison).
     PerConv,
 }
 

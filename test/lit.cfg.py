@@ -10,7 +10,17 @@ config.suffixes = [".mlir"]
 config.excludes = ["Inputs", "lit.cfg.py", "mlir-opt-plugin.py"]
 config.test_source_root = os.path.dirname(__file__)
 
-llvm_bin = "/usr/lib/llvm-22/bin"
+def llvm_prefix():
+    """MLIR_SYS_220_PREFIX from the environment, else as .cargo/config.toml sets it."""
+    if os.environ.get("MLIR_SYS_220_PREFIX"):
+        return os.environ["MLIR_SYS_220_PREFIX"]
+    import tomllib
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, ".cargo", "config.toml"), "rb") as f:
+        return tomllib.load(f)["env"]["MLIR_SYS_220_PREFIX"]
+
+
+llvm_bin = os.path.join(llvm_prefix(), "bin")
 chlast_opt = os.environ.get("CHLAST_OPT")
 if not chlast_opt:
     root = os.path.dirname(config.test_source_root)

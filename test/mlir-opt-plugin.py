@@ -17,7 +17,8 @@ PASS_FLAGS = ("--conv-channels-last", "--chlast-", "--canonicalize", "--cse")
 
 
 def main():
-    mlir_opt = os.environ.get("CHLAST_MLIR_OPT", "/usr/lib/llvm-22/bin/mlir-opt")
+    # lit.cfg.py puts the LLVM prefix's bin/ first on PATH.
+    mlir_opt = os.environ.get("CHLAST_MLIR_OPT", "mlir-opt")
     plugin = os.environ.get("CHLAST_PLUGIN")
     if not plugin:
         sys.exit("mlir-opt-plugin.py: set CHLAST_PLUGIN to libChlastPlugin.so")

@@ -45,10 +45,12 @@ fn lit_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("LIT") {
         return Some(PathBuf::from(path));
     }
-    ["/usr/lib/llvm-22/bin/lit", "/usr/bin/lit"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
+    [
+        PathBuf::from(chlast::LLVM_PREFIX).join("bin/lit"),
+        PathBuf::from("/usr/bin/lit"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
 }
 
 /// Runs lit over `test/` against the freshly built `chlast-opt`; fails when

@@ -215,10 +215,18 @@ fn compile(options: &Options) -> Result<(), String> {
         .iter()
         .any(|f| f.starts_with("__kmpc"))
     {
-        link.push("-lomp (LLVM's OpenMP runtime, /usr/lib/llvm-22/lib)");
+        link.push(concat!(
+            "-lomp (LLVM's OpenMP runtime, ",
+            env!("MLIR_SYS_220_PREFIX"),
+            "/lib)"
+        ));
     }
     if calls("memrefCopy") {
-        link.push("-lmlir_c_runner_utils (/usr/lib/llvm-22/lib)");
+        link.push(concat!(
+            "-lmlir_c_runner_utils (",
+            env!("MLIR_SYS_220_PREFIX"),
+            "/lib)"
+        ));
     }
     if !link.is_empty() {
         println!("link with: {}", link.join(", "));

@@ -37,7 +37,10 @@ use std::{
 
 /// MLIR's C runner utilities (`memrefCopy`, printing helpers), loaded when
 /// the lowered code calls functions it does not define.
-pub const RUNNER_UTILS: &str = "/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so";
+pub const RUNNER_UTILS: &str = concat!(
+    env!("MLIR_SYS_220_PREFIX"),
+    "/lib/libmlir_c_runner_utils.so"
+);
 
 /// How to compile a program.
 #[derive(Debug, Clone)]

@@ -208,9 +208,9 @@ fn run_compiled(
     }
     if runtime == Runtime::Cpu {
         cc.args([
-            "-L/usr/lib/llvm-22/lib",
+            &format!("-L{}/lib", chlast::LLVM_PREFIX),
             "-lomp",
-            "-Wl,-rpath,/usr/lib/llvm-22/lib",
+            &format!("-Wl,-rpath,{}/lib", chlast::LLVM_PREFIX),
         ]);
     }
     if stdout.contains("memrefCopy") {
@@ -348,7 +348,7 @@ fn cpu_target_objects_call_the_convolution_runtime() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("chlast_cudnn_conv"), "{stdout}");
-    let nm = Command::new("/usr/lib/llvm-22/bin/llvm-nm")
+    let nm = Command::new(format!("{}/bin/llvm-nm", chlast::LLVM_PREFIX))
         .arg(&object)
         .output()
         .expect("cannot run llvm-nm");

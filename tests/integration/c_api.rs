@@ -32,10 +32,10 @@ fn build_example(dir: &Path) -> PathBuf {
             "-I{}",
             root.join("dialects/chlast/include").display()
         ))
-        .arg("-I/usr/lib/llvm-22/include")
+        .arg(format!("-I{}/include", chlast::LLVM_PREFIX))
         .arg(root.join("examples/c-api/conv_channels_last.c"))
         .arg(&library)
-        .arg("-L/usr/lib/llvm-22/lib")
+        .arg(format!("-L{}/lib", chlast::LLVM_PREFIX))
         .args(native_libs.split_whitespace())
         .arg("-o")
         .arg(&program)

@@ -18,7 +18,10 @@ pub const LIBRARY_ENV: &str = "CHLAST_OMP_LIB";
 
 /// Where Debian's `libomp-22-dev` puts the runtime, after the loader's own
 /// search.
-const CANDIDATES: &[&str] = &["libomp.so.5", "/usr/lib/llvm-22/lib/libomp.so.5"];
+const CANDIDATES: &[&str] = &[
+    "libomp.so.5",
+    concat!(env!("MLIR_SYS_220_PREFIX"), "/lib/libomp.so.5"),
+];
 
 /// libomp, loaded once per process with `RTLD_GLOBAL` (so that oneDNN's
 /// `GOMP_*` calls and the JIT's `__kmpc_*` calls resolve to it), or why it

@@ -3,7 +3,7 @@
 //! channels-last layouts of a conv's image, filter and result, derived from
 //! upstream's convolution dims.
 
-use super::stats::{FunctionStats, report_skipped_conv};
+use super::stats::{FunctionStats, SkipReason, report_skipped_conv};
 use crate::{
     ir::{
         self, LinalgOp, MapExpr, OpClass, OperationLike, OperationRef, TensorInfo, Value, ValueKey,
@@ -121,7 +121,7 @@ pub(super) fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStat
         if let Kind::Opaque = info.kind
             && let Some(reason) = unconvertible_conv_reason(info.op)
         {
-            report_skipped_conv(info.op, &reason, stats);
+            report_skipped_conv(info.op, reason, stats);
             count += 1;
         }
         if is_linalg(ir::op_class(info.op)) {
@@ -129,11 +129,7 @@ pub(super) fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStat
         }
         for inner in ir::nested_ops(info.op) {
             if ir::op_class(inner) == OpClass::CHLAST_OP_CONVOLUTION {
-                let reason = format!(
-                    "inside '{}' (layouts are assigned to the ops at the top level of a function)",
-                    ir::op_name(info.op)
-                );
-                report_skipped_conv(inner, &reason, stats);
+                report_skipped_conv(inner, SkipReason::Nested(ir::op_name(info.op)), stats);
                 count += 1;
             }
         }
@@ -141,15 +137,13 @@ pub(super) fn count_unconvertible_convs(ops: &[OpInfo], stats: &mut FunctionStat
     count
 }
 
-fn unconvertible_conv_reason(op: OperationRef) -> Option<String> {
+fn unconvertible_conv_reason(op: OperationRef) -> Option<SkipReason> {
     if ir::op_class(op) != OpClass::CHLAST_OP_CONVOLUTION {
         return None;
     }
     let operands = ir::operands(op);
     if operands.iter().any(|&v| ir::is_memref(ir::value_type(v))) {
-        return Some(
-            "operands are memrefs (the pass works on tensors, before bufferization)".into(),
-        );
+        return Some(SkipReason::Memref);
     }
     let tensors: Vec<_> = operands
         .iter()
@@ -157,10 +151,10 @@ fn unconvertible_conv_reason(op: OperationRef) -> Option<String> {
         .map(|&v| ir::static_tensor(ir::value_type(v)))
         .collect();
     if tensors.iter().any(Option::is_none) {
-        return Some("dynamic shapes (channels-last conversion needs static shapes)".into());
+        return Some(SkipReason::DynamicShape);
     }
     if tensors.iter().flatten().any(|t| t.shape.contains(&0)) {
-        return Some("zero-size tensors (no data to lay out)".into());
+        return Some(SkipReason::ZeroSize);
     }
     conv_layouts(op).err()
 }
@@ -172,13 +166,12 @@ pub(super) fn skip_multi_block(func: OperationRef) -> FunctionStats {
         function: ir::symbol_name(func),
         ..Default::default()
     };
-    let reason = "the function body has several blocks (the pass handles single-block functions)";
     for op in ir::nested_ops(func) {
         if ir::op_class(op) == OpClass::CHLAST_OP_CONVOLUTION
             && conv_layouts(op).is_ok_and(|(_, _, seed)| seed)
         {
             stats.convs_found += 1;
-            report_skipped_conv(op, reason, &mut stats);
+            report_skipped_conv(op, SkipReason::MultiBlock, &mut stats);
         }
     }
     stats
@@ -468,7 +461,7 @@ fn index_sources(value: Value, loops: &mut Vec<usize>, depth: usize) -> Option<(
 /// others are channels. Also returns the bytes that converting saves
 /// (cuDNN's hidden conversions of image and result, plus one byte so that
 /// ties favour channels-last) and whether the op is a conv (not pooling).
-pub(super) fn conv_layouts(op: OperationRef) -> Result<(Vec<Layout>, u64, bool), String> {
+pub(super) fn conv_layouts(op: OperationRef) -> Result<(Vec<Layout>, u64, bool), SkipReason> {
     // A conv with a stride or dilation below 1 (or beyond 32 bits) has no
     // meaning to lay out, and its generic form would carry index constants
     // that do not even print in a parsable form (-2^63).
@@ -478,26 +471,26 @@ pub(super) fn conv_layouts(op: OperationRef) -> Result<(Vec<Layout>, u64, bool),
                 .iter()
                 .any(|&v| !(1..=i64::from(i32::MAX)).contains(&v))
         }) {
-            return Err(format!("{name} outside 1..2^31 (the conv is malformed)"));
+            return Err(SkipReason::MalformedWindow(name));
         }
     }
-    let linalg = LinalgOp::new(op).ok_or("not a LinalgOp")?;
-    let maps = linalg.indexing_maps().ok_or("not a LinalgOp")?;
+    let linalg = LinalgOp::new(op).ok_or(SkipReason::UnsupportedForm)?;
+    let maps = linalg.indexing_maps().ok_or(SkipReason::UnsupportedForm)?;
     let operands = ir::operands(op);
     if maps.len() != 3 || operands.len() != 3 || linalg.num_inputs() != 2 {
-        return Err("a conv form with other than one image, one filter and one result".into());
+        return Err(SkipReason::UnsupportedForm);
     }
     let tensors: Vec<TensorInfo> = operands
         .iter()
         .map(|&v| ir::static_tensor(ir::value_type(v)))
         .collect::<Option<_>>()
-        .ok_or("dynamic shapes (channels-last conversion needs static shapes)")?;
+        .ok_or(SkipReason::DynamicShape)?;
     if tensors.iter().any(|t| t.has_encoding) {
-        return Err("operands already carry layout encodings".into());
+        return Err(SkipReason::AlreadyEncoded);
     }
     let dims = linalg
         .convolution_dims()
-        .ok_or("no convolution dims recognised in its indexing maps")?;
+        .ok_or(SkipReason::UnrecognisedDims)?;
     let (image, filter, output) = (&maps[0], &maps[1], &maps[2]);
     let pooling =
         dims.output_channel.is_empty() && dims.input_channel.is_empty() && dims.depth.is_empty();
@@ -529,14 +522,14 @@ pub(super) fn conv_layouts(op: OperationRef) -> Result<(Vec<Layout>, u64, bool),
     let (ib, is, ic) = activation(image);
     let (ob, os, oc) = activation(output);
     if is.is_empty() || os.is_empty() || ic.is_empty() || oc.is_empty() {
-        return Err("no spatial or channel dims recognised in its indexing maps".into());
+        return Err(SkipReason::UnrecognisedDims);
     }
     let image_perm: Vec<usize> = ib.into_iter().chain(is).chain(ic).collect();
     let output_perm: Vec<usize> = ob.into_iter().chain(os).chain(oc).collect();
     if image_perm.iter().enumerate().all(|(i, &p)| i == p)
         && output_perm.iter().enumerate().all(|(i, &p)| i == p)
     {
-        return Err("already channels-last".into());
+        return Err(SkipReason::AlreadyChannelsLast);
     }
     let mut leading = Vec::new();
     let mut spatial = Vec::new();
@@ -548,7 +541,7 @@ pub(super) fn conv_layouts(op: OperationRef) -> Result<(Vec<Layout>, u64, bool),
             }
             MapExpr::Dim(d) if dims.input_channel.contains(d) => trailing.push(j),
             MapExpr::Dim(_) => spatial.push(j),
-            _ => return Err("a filter indexing map that is not a permutation".into()),
+            _ => return Err(SkipReason::UnsupportedFilterMap),
         }
     }
     let filter_perm: Vec<usize> = leading.into_iter().chain(spatial).chain(trailing).collect();
@@ -558,9 +551,7 @@ pub(super) fn conv_layouts(op: OperationRef) -> Result<(Vec<Layout>, u64, bool),
         (&tensors[2], output_perm),
     ]
     .into_iter()
-    .map(|(t, p)| {
-        Layout::permuted(&t.shape, &p).map_err(|_| "inconsistent indexing maps".to_string())
-    })
+    .map(|(t, p)| Layout::permuted(&t.shape, &p).map_err(|_| SkipReason::InconsistentMaps))
     .collect::<Result<Vec<_>, _>>()?;
     let saving = layout::bytes(&tensors[0].shape, tensors[0].element_bits)
         + layout::bytes(&tensors[2].shape, tensors[2].element_bits)

@@ -48,7 +48,7 @@ mod propagate;
 mod rewrite;
 mod stats;
 
-pub use stats::{ConversionSite, FunctionStats, RuntimeConversion};
+pub use stats::{ConversionSite, FunctionStats, RuntimeConversion, SkipReason, SkippedConv};
 
 use crate::{
     ffi,
@@ -224,13 +224,13 @@ impl<'c, 'a> Function<'c, 'a> {
         if options.max_ops_per_conv > 0
             && op_count >= options.max_ops_per_conv as usize * convs.len()
         {
-            let reason = format!(
-                "function has {op_count} ops for {} convs, at least max-ops-per-conv={} per conv",
-                convs.len(),
-                options.max_ops_per_conv
-            );
+            let reason = SkipReason::TooManyOpsPerConv {
+                ops: op_count,
+                convs: convs.len(),
+                max: options.max_ops_per_conv,
+            };
             for &c in &convs {
-                self.skip(&mut stats, c, &reason);
+                self.skip(&mut stats, c, reason.clone());
             }
             return stats;
         }
@@ -243,14 +243,14 @@ impl<'c, 'a> Function<'c, 'a> {
             if chosen[c] {
                 stats.convs_converted += 1;
             } else {
-                self.skip(&mut stats, c, "converting it would move more bytes in layout conversions at its boundaries than it saves");
+                self.skip(&mut stats, c, SkipReason::CostModel);
             }
         }
         self.apply(&states, &chosen, &mut stats);
         stats
     }
 
-    fn skip(&self, stats: &mut FunctionStats, conv: usize, reason: &str) {
+    fn skip(&self, stats: &mut FunctionStats, conv: usize, reason: SkipReason) {
         report_skipped_conv(self.ops[conv].op, reason, stats);
     }
 }

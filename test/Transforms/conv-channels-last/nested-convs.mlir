@@ -6,7 +6,7 @@
 
 // CHECK-LABEL: func.func @conv_in_a_loop(
 // CHECK-NOT:     chlast.to_layout
-// STATS: {"function":"conv_in_a_loop","convs_found":1,"convs_converted":0,"convs_skipped":[{"conv":{{.*}},"reason":"inside 'scf.for' (layouts are assigned to the ops at the top level of a function)"}]
+// STATS: {"function":"conv_in_a_loop","convs_found":1,"convs_converted":0,"convs_skipped":[{"conv":{{.*}},"code":"nested","reason":"inside 'scf.for' (layouts are assigned to the ops at the top level of a function)"}]
 func.func @conv_in_a_loop(%x: tensor<1x4x8x8xf32>, %init: tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32> {
   %w = arith.constant dense<0.5> : tensor<4x4x3x3xf32>
   %c0 = arith.constant 0 : index

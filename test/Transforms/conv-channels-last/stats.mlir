@@ -85,7 +85,7 @@ func.func @interior(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x4x4xf32> {
 
 // Skipped convs are listed with their location and the reason.
 
-// CHECK: {"function":"dynamic_conv","convs_found":1,"convs_converted":0,"convs_skipped":[{"conv":"loc(\"{{.*}}stats.mlir\":[[@LINE+3]]:8)","reason":"dynamic shapes (channels-last conversion needs static shapes)"}],"runtime_conversions":[],"runtime_conversion_count":0,"runtime_conversion_bytes":0,"constant_conversions_folded":0}
+// CHECK: {"function":"dynamic_conv","convs_found":1,"convs_converted":0,"convs_skipped":[{"conv":"loc(\"{{.*}}stats.mlir\":[[@LINE+3]]:8)","code":"dynamic-shape","reason":"dynamic shapes (channels-last conversion needs static shapes)"}],"runtime_conversions":[],"runtime_conversion_count":0,"runtime_conversion_bytes":0,"constant_conversions_folded":0}
 func.func @dynamic_conv(%x: tensor<?x4x8x8xf32>, %o: tensor<?x8x6x6xf32>) -> tensor<?x8x6x6xf32> {
   %w = arith.constant dense<0.5> : tensor<8x4x3x3xf32>
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
@@ -95,7 +95,7 @@ func.func @dynamic_conv(%x: tensor<?x4x8x8xf32>, %o: tensor<?x8x6x6xf32>) -> ten
 
 // -----
 
-// CHECK: {"function":"cost_skipped","convs_found":1,"convs_converted":0,"convs_skipped":[{"conv":"loc(\"{{.*}}stats.mlir\":[[@LINE+3]]:8)","reason":"converting it would move more bytes in layout conversions at its boundaries than it saves"}],"runtime_conversions":[],"runtime_conversion_count":0,"runtime_conversion_bytes":0,"constant_conversions_folded":0}
+// CHECK: {"function":"cost_skipped","convs_found":1,"convs_converted":0,"convs_skipped":[{"conv":"loc(\"{{.*}}stats.mlir\":[[@LINE+3]]:8)","code":"cost-model","reason":"converting it would move more bytes in layout conversions at its boundaries than it saves"}],"runtime_conversions":[],"runtime_conversion_count":0,"runtime_conversion_bytes":0,"constant_conversions_folded":0}
 func.func @cost_skipped(%x: tensor<1x4x8x8xf32>, %w: tensor<8x4x3x3xf32>) -> tensor<1x8x6x6xf32> {
   %e = tensor.empty() : tensor<1x8x6x6xf32>
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}

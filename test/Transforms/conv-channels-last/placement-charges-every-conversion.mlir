@@ -1,6 +1,10 @@
 // RUN: %chlast-opt --conv-channels-last=stats=- %s 2>&1 >/dev/null | FileCheck %s
 
-// Regression test, fixed in the pass (was a bug) (cost model, min-cut construction in Function::place): for a
+// The minimum cut charges every conversion apply() inserts, including the
+// one back to the original layout for a user that wanted another permuted
+// layout but stays in the original one.
+//
+// History (fixed in placement.rs, Function::place): for a
 // value whose defining op proposes channels-last layout L (def_cl) and one of
 // whose users, when channels-last, wants a different non-plain layout L2 (the
 // `wants` map), the graph only charges the L -> L2 conversion (user on the

@@ -1,6 +1,9 @@
 // RUN: %chlast-opt --conv-channels-last=stats=- %s 2>&1 >/dev/null | FileCheck %s
 
-// Regression test, fixed in the pass (was a bug) (misleading diagnostic): a conv on memrefs (fully static) is
+// A conv on memrefs is left alone with a remark that says so (the pass works
+// on tensors, before bufferization).
+//
+// History (a misleading diagnostic, fixed in classify.rs): a conv on memrefs (fully static) was
 // reported as "left in its original layout: dynamic shapes (channels-last
 // conversion needs static shapes)", both as a remark and in the statistics.
 // unconvertible_conv_reason() takes any operand for which static_tensor()

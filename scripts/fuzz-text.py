@@ -131,14 +131,8 @@ def check(chlast_opt, path, out_path, timeout):
     return None
 
 
-def llvm_prefix():
-    """MLIR_SYS_220_PREFIX from the environment, else as .cargo/config.toml sets it."""
-    if os.environ.get("MLIR_SYS_220_PREFIX"):
-        return os.environ["MLIR_SYS_220_PREFIX"]
-    import tomllib
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, ".cargo", "config.toml"), "rb") as f:
-        return tomllib.load(f)["env"]["MLIR_SYS_220_PREFIX"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from llvm_prefix import llvm_prefix  # noqa: E402
 
 
 MLIR_OPT = os.path.join(llvm_prefix(), "bin", "mlir-opt")

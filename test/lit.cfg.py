@@ -1,6 +1,7 @@
 # lit configuration for chlast: runs FileCheck tests against chlast-opt.
 import os
 import shutil
+import sys
 
 import lit.formats
 
@@ -10,14 +11,8 @@ config.suffixes = [".mlir"]
 config.excludes = ["Inputs", "lit.cfg.py", "mlir-opt-plugin.py"]
 config.test_source_root = os.path.dirname(__file__)
 
-def llvm_prefix():
-    """MLIR_SYS_220_PREFIX from the environment, else as .cargo/config.toml sets it."""
-    if os.environ.get("MLIR_SYS_220_PREFIX"):
-        return os.environ["MLIR_SYS_220_PREFIX"]
-    import tomllib
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, ".cargo", "config.toml"), "rb") as f:
-        return tomllib.load(f)["env"]["MLIR_SYS_220_PREFIX"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from llvm_prefix import llvm_prefix  # noqa: E402
 
 
 llvm_bin = os.path.join(llvm_prefix(), "bin")

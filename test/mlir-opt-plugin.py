@@ -32,7 +32,7 @@ def main():
     command = [mlir_opt, f"--load-dialect-plugin={plugin}", f"--load-pass-plugin={plugin}"] + rest
     if passes:
         command.append("--pass-pipeline=builtin.module(" + ",".join(passes) + ")")
-    os.execv(mlir_opt, command)
+    os.execvp(mlir_opt, command)
 
 
 if __name__ == "__main__":

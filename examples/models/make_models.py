@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Generate chlast's example models in torch-mlir's linalg-on-tensors style.
 
+Over 600 lines for a reason: one builder per example model and the op
+emitters they share (convs, norms, pads, upsamples, residuals).
+
 Run from anywhere (Python 3, standard library only):
 
     python3 examples/models/make_models.py            # small models -> examples/models/

@@ -20,6 +20,10 @@
 //! are seeded pseudo-random tensors (`--seed`, default 0; see
 //! `chlast::runtime::random`) or `.npy` files. Errors print
 //! `chlast-run: ...` and exit with status 1.
+//!
+//! Over 600 lines for a reason: the command line (options, help, checks)
+//! and one short function per mode (run, time, compare, profile, save)
+//! over `chlast::runtime`; the logic lives in the library.
 
 use chlast::runtime::{
     self, RuntimeError,

@@ -80,7 +80,7 @@ pub struct PtxModule {
 }
 
 /// One `chlast_cudnn_conv` call site's descriptor spec (see
-/// `src/runtime/cuda/spec.rs` for the layout).
+/// `chlast-c/ConvSpec.h` for the layout).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvSite {
     /// The spec global's symbol.

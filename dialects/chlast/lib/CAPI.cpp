@@ -46,6 +46,18 @@ extern "C" MlirAttribute chlastLayoutAttrGetWithView(MlirContext ctx,
   return wrap(chlast::LayoutAttr::get(context, dims, viewDims));
 }
 
+extern "C" bool chlastLayoutViewGroupEnds(intptr_t rank, const int64_t *shape,
+                                          intptr_t viewRank,
+                                          const int64_t *view,
+                                          int64_t *groupEnds) {
+  FailureOr<SmallVector<int64_t>> ends = chlast::LayoutAttr::viewGroupEnds(
+      ArrayRef<int64_t>(shape, rank), ArrayRef<int64_t>(view, viewRank));
+  if (failed(ends))
+    return false;
+  llvm::copy(*ends, groupEnds);
+  return true;
+}
+
 extern "C" MlirAttribute chlastLayoutAttrGet(MlirContext ctx, intptr_t rank,
                                              const int64_t *perm) {
   return chlastLayoutAttrGetWithView(ctx, rank, perm, 0, nullptr);

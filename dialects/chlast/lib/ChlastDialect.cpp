@@ -97,6 +97,25 @@ LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+FailureOr<SmallVector<int64_t>>
+LayoutAttr::viewGroupEnds(ArrayRef<int64_t> shape, ArrayRef<int64_t> view) {
+  SmallVector<int64_t> ends;
+  size_t v = 0;
+  for (int64_t size : shape) {
+    if (size <= 0 || v == view.size())
+      return failure();
+    int64_t product = view[v++];
+    while (product < size && v < view.size())
+      product *= view[v++];
+    if (product != size)
+      return failure();
+    ends.push_back(v);
+  }
+  if (v != view.size())
+    return failure();
+  return ends;
+}
+
 LogicalResult LayoutAttr::verifyEncoding(
     ArrayRef<int64_t> shape, Type elementType,
     function_ref<InFlightDiagnostic()> emitError) const {
@@ -108,23 +127,9 @@ LogicalResult LayoutAttr::verifyEncoding(
     return success();
   }
   // Each logical dimension must be the product of consecutive view dims.
-  size_t v = 0;
-  for (int64_t size : shape) {
-    if (ShapedType::isDynamic(size))
-      return emitError() << "#chlast.layout with a view needs a static shape";
-    if (v == view.size())
-      return emitError() << "#chlast.layout view [" << view
-                         << "] does not refine the tensor shape [" << shape
-                         << "]";
-    int64_t product = view[v++];
-    while (product < size && v < view.size())
-      product *= view[v++];
-    if (product != size)
-      return emitError() << "#chlast.layout view [" << view
-                         << "] does not refine the tensor shape [" << shape
-                         << "]";
-  }
-  if (v != view.size())
+  if (llvm::any_of(shape, ShapedType::isDynamic))
+    return emitError() << "#chlast.layout with a view needs a static shape";
+  if (failed(viewGroupEnds(shape, view)))
     return emitError() << "#chlast.layout view [" << view
                        << "] does not refine the tensor shape [" << shape
                        << "]";

@@ -34,6 +34,11 @@
 // becomes flags |= relu | residual, %o as the call's y and %r as its z; the
 // conv's own output buffer goes away.
 //
+//
+// Over 600 lines for a reason: the spec translation, the padding fold and
+// the epilogue fold share one analysis of the conv's buffers (roots, strides,
+// offsets) and must agree on it; the spec's words are defined in
+// chlast-c/ConvSpec.h.
 //===----------------------------------------------------------------------===//
 
 #include "chlast-c/ConvSpec.h"

@@ -19,6 +19,12 @@
 // metadata only because the pass that assigned layouts kept element orders
 // consistent across reshapes.
 //
+//
+// Over 600 lines for a reason: one pass whose rewrites (linalg ops, pads,
+// concats, slices, reshapes, constants, chlast.to_layout) all go through the
+// Materializer's map from logical values to physical ones and the Layout
+// helpers at the top; the refinement relation itself is LayoutAttr's
+// (viewGroupEnds), shared with the verifier.
 //===----------------------------------------------------------------------===//
 
 #include "chlast/Passes.h"
@@ -90,18 +96,20 @@ FailureOr<Layout> getLayout(RankedTensorType type) {
   else
     for (int64_t i = 0, e = l.shape.size(); i < e; ++i)
       l.perm.push_back(i);
-  // Groups: each logical dim takes view dims until their product matches.
-  size_t v = 0;
-  for (int64_t size : l.shape) {
-    int64_t begin = v;
-    if (v == l.view.size())
-      return failure();
-    int64_t product = l.view[v++];
-    while (product < size && v < l.view.size())
-      product *= l.view[v++];
-    if (product != size && !ShapedType::isDynamic(size))
-      return failure();
-    l.groups.push_back({begin, static_cast<int64_t>(v)});
+  // Groups: the run of view dims each logical dim is split into.
+  if (!enc || enc.getView().empty()) {
+    for (int64_t i = 0, e = l.shape.size(); i < e; ++i)
+      l.groups.push_back({i, i + 1});
+    return l;
+  }
+  FailureOr<SmallVector<int64_t>> ends =
+      LayoutAttr::viewGroupEnds(l.shape, l.view);
+  if (failed(ends))
+    return failure();
+  int64_t begin = 0;
+  for (int64_t end : *ends) {
+    l.groups.push_back({begin, end});
+    begin = end;
   }
   return l;
 }

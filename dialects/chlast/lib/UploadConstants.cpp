@@ -27,7 +27,7 @@
 //
 // `chlast_device_constant(host, bytes) -> device` and
 // `chlast_device_constant_free(device)` are runtime functions
-// (src/runtime/cuda/driver.rs).
+// (src/runtime/cuda/driver/abi.rs).
 //
 //===----------------------------------------------------------------------===//
 

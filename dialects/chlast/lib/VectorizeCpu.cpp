@@ -42,6 +42,12 @@
 // raise to an integer power not known when compiling, and ops
 // whose vector dim has no divisor of at least 4 up to `vector-size`.
 //
+//
+// Over 600 lines for a reason: one pass whose steps (collapse, tile,
+// vectorize, the channels-last group-norm statistics, widening, strided
+// copies, polynomial math, threading) run in sequence on the same ops and
+// depend on each other's preconditions; each step is a function with its
+// own comment.
 //===----------------------------------------------------------------------===//
 
 #include "chlast/Passes.h"

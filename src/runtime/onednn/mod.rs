@@ -31,6 +31,10 @@
 //! ([`openmp`]) when it is available, so that oneDNN and the compiled
 //! program's parallel loops share one OpenMP thread pool, sized from
 //! `OMP_NUM_THREADS` (all cores by default) or [`set_threads`].
+//!
+//! Over 600 lines for a reason: the call's path (describe the spec to
+//! oneDNN, create or reuse the primitive, reorder, run) shares the cache
+//! entry types; oneDNN's C API is in [`api`], the tests in `tests.rs`.
 
 pub mod api;
 pub mod openmp;

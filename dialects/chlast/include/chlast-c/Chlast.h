@@ -28,6 +28,12 @@ MlirAttribute chlastLayoutAttrGetWithView(MlirContext ctx, intptr_t rank,
                                           intptr_t viewRank,
                                           const int64_t *view);
 bool chlastAttributeIsALayout(MlirAttribute attr);
+/// How `view` refines `shape` (`LayoutAttr::viewGroupEnds`): on success
+/// writes, for each of the `rank` logical dims, the end of its run of view
+/// dims into `groupEnds`; false when `view` does not refine `shape`.
+bool chlastLayoutViewGroupEnds(intptr_t rank, const int64_t *shape,
+                               intptr_t viewRank, const int64_t *view,
+                               int64_t *groupEnds);
 intptr_t chlastLayoutAttrGetViewRank(MlirAttribute attr);
 int64_t chlastLayoutAttrGetViewDim(MlirAttribute attr, intptr_t pos);
 /// A dense or dense_resource constant re-typed to `type` (same shape and

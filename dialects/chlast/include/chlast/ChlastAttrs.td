@@ -43,6 +43,14 @@ def Chlast_LayoutAttr : AttrDef<Chlast_Dialect, "Layout",
     bool isIdentity() const;
     /// The name of this permutation (`nhwc`, `ndhwc`, ...) if it has one.
     ::llvm::StringRef getName() const;
+    /// How `view` refines `shape`: for each logical dim, the end of its run
+    /// of consecutive view dims (their product is the dim's size). Failure
+    /// when `view` is not a refinement of `shape` (static shapes only).
+    /// The one definition on the C++ side (the verifier and
+    /// materialization use it); `chlastLayoutViewGroups` exposes it, and a
+    /// Rust test checks `layout::view_groups` agrees on every small case.
+    static ::mlir::FailureOr<::llvm::SmallVector<int64_t>>
+    viewGroupEnds(::llvm::ArrayRef<int64_t> shape, ::llvm::ArrayRef<int64_t> view);
   }];
 }
 

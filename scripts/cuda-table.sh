@@ -35,7 +35,7 @@ variant_passes() {
   esac
 }
 
-field() { sed -E "s/.*\"$2\": ([0-9]+).*/\1/" <<<"$1"; }
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
 row() { # name variant json
   local j=$3

@@ -132,10 +132,7 @@ fn create_with_options(
         unsafe { (*(user_data as *mut String)).push_str(&crate::ir::string_of(message)) }
     }
     let mut message = String::new();
-    let raw_options = MlirStringRef {
-        data: options.as_ptr() as *const _,
-        length: options.len(),
-    };
+    let raw_options = crate::ir::string_ref(options);
     // SAFETY: `raw_options` and `message` outlive the call.
     let raw = unsafe {
         create(

@@ -14,7 +14,7 @@
 use chlast::{
     aot::{self, Outputs},
     runtime::{
-        self,
+        self, Target,
         cpu::{CompileOptions, Convs},
         cuda_program::CudaOptions,
     },
@@ -52,14 +52,6 @@ options:
   -h, --help            print this help
   --version             print the version
 ";
-
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-enum Target {
-    #[default]
-    Cpu,
-    CpuReference,
-    Cuda,
-}
 
 #[derive(Debug, Default)]
 struct Options {
@@ -104,16 +96,11 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--passes" => options.passes = Some(value(flag)?),
             "--entry" => options.entry = Some(value(flag)?.trim_start_matches('@').to_string()),
             "--target" => {
-                options.target = match value(flag)?.as_str() {
-                    "cpu" => Target::Cpu,
-                    "cpu-reference" => Target::CpuReference,
-                    "cuda" => Target::Cuda,
-                    other => {
-                        return Err(format!(
-                            "--target must be cpu, cpu-reference or cuda, not '{other}'"
-                        ));
-                    }
-                }
+                options.target = Target::parse(
+                    flag,
+                    &value(flag)?,
+                    &[Target::Cpu, Target::CpuReference, Target::Cuda],
+                )?
             }
             "--chip" => options.chip = Some(value(flag)?),
             "--opt-level" | "-O" => {

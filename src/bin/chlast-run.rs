@@ -26,7 +26,7 @@
 //! over `chlast::runtime`; the logic lives in the library.
 
 use chlast::runtime::{
-    self, RuntimeError,
+    self, RuntimeError, Target,
     compare::{self, Tolerance},
     cpu::{CompileOptions, Convs, CpuProgram, Timings},
     cuda_program::{CudaOptions, CudaProgram, GraphTimings, LoweredCuda},
@@ -115,25 +115,16 @@ struct Options {
     profile_ops: bool,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-enum Target {
-    #[default]
-    Cpu,
-    CpuReference,
-    Cuda,
-    CpuCudnn,
-}
+/// The targets chlast-run runs on.
+const TARGETS: [Target; 4] = [
+    Target::Cpu,
+    Target::CpuReference,
+    Target::CpuCudnn,
+    Target::Cuda,
+];
 
 fn target(flag: &str, text: &str) -> Result<Target, String> {
-    match text {
-        "cpu" => Ok(Target::Cpu),
-        "cpu-reference" => Ok(Target::CpuReference),
-        "cuda" => Ok(Target::Cuda),
-        "cpu-cudnn" => Ok(Target::CpuCudnn),
-        other => Err(format!(
-            "{flag} must be cpu, cpu-reference, cpu-cudnn or cuda, not '{other}'"
-        )),
-    }
+    Target::parse(flag, text, &TARGETS)
 }
 
 enum Command {

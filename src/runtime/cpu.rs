@@ -424,10 +424,7 @@ pub fn parse_file<'c>(context: &'c Context, path: &Path) -> Result<Module<'c>, R
             source,
         })?;
     let name = path.to_string_lossy().into_owned();
-    let raw_name = mlir_sys::MlirStringRef {
-        data: name.as_ptr() as *const _,
-        length: name.len(),
-    };
+    let raw_name = crate::ir::string_ref(&name);
     let (module, messages) = diagnostics::capture(context, || {
         // SAFETY: `raw_name` points into `name`, alive for the call; a null
         // module is handled below.

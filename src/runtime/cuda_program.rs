@@ -240,12 +240,7 @@ impl<'c> LoweredCuda<'c> {
     }
 }
 
-fn string_ref(text: &str) -> MlirStringRef {
-    MlirStringRef {
-        data: text.as_ptr() as *const _,
-        length: text.len(),
-    }
-}
+use crate::ir::string_ref;
 
 /// The `sym_name` of `op`, or "" when it has none.
 ///

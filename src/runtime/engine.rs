@@ -46,10 +46,7 @@ impl Engine {
             .ok()?;
         let refs: Vec<MlirStringRef> = paths
             .iter()
-            .map(|p| MlirStringRef {
-                data: p.as_ptr(),
-                length: p.as_bytes().len(),
-            })
+            .map(|p| string_ref(p.to_str().expect("paths are UTF-8 (from Strings)")))
             .collect();
         // SAFETY: `module` is live; `refs` points into `paths`, both alive
         // for the call.
@@ -124,9 +121,4 @@ impl Drop for Engine {
     }
 }
 
-fn string_ref(text: &str) -> MlirStringRef {
-    MlirStringRef {
-        data: text.as_ptr() as *const _,
-        length: text.len(),
-    }
-}
+use crate::ir::string_ref;

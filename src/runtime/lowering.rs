@@ -376,10 +376,7 @@ pub(crate) fn prepare_entry(context: &Context, module: &Module, entry: &str) {
         return;
     };
     let op = function.to_raw();
-    let name = |text: &str| MlirStringRef {
-        data: text.as_ptr() as *const _,
-        length: text.len(),
-    };
+    let name = crate::ir::string_ref;
     // SAFETY: `op` is a live func.func of `context`; names outlive the calls.
     unsafe {
         let ctx = context.to_raw();
@@ -415,13 +412,8 @@ pub fn external_functions(module: &Module) -> Vec<String> {
         unsafe {
             let body = mlirRegionGetFirstBlock(mlirOperationGetRegion(raw, 0));
             if body.ptr.is_null() {
-                let symbol = mlirOperationGetAttributeByName(
-                    raw,
-                    MlirStringRef {
-                        data: c"sym_name".as_ptr(),
-                        length: 8,
-                    },
-                );
+                let symbol =
+                    mlirOperationGetAttributeByName(raw, crate::ir::string_ref("sym_name"));
                 names.push(string_of(mlirStringAttrGetValue(symbol)));
             }
         }

@@ -36,6 +36,48 @@ pub mod tensor;
 
 pub use error::RuntimeError;
 
+/// What a program is compiled for, as `chlast-run --target` and
+/// `chlast-compile --target` name it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The CPU, convolutions on oneDNN.
+    #[default]
+    Cpu,
+    /// The CPU, convolutions as plain loops (a reference).
+    CpuReference,
+    /// The CPU, convolutions through the cuDNN call's CPU reference (the
+    /// CUDA target's conv specs, checked on the host).
+    CpuCudnn,
+    /// A CUDA GPU: PTX kernels and cuDNN.
+    Cuda,
+}
+
+impl Target {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Cpu => "cpu",
+            Target::CpuReference => "cpu-reference",
+            Target::CpuCudnn => "cpu-cudnn",
+            Target::Cuda => "cuda",
+        }
+    }
+
+    /// Parses the value `text` of `flag`, one of `allowed`; the error names
+    /// them (`--target must be cpu, cpu-reference or cuda, not 'x'`).
+    pub fn parse(flag: &str, text: &str, allowed: &[Target]) -> Result<Target, String> {
+        if let Some(&target) = allowed.iter().find(|t| t.name() == text) {
+            return Ok(target);
+        }
+        let names: Vec<&str> = allowed.iter().map(|t| t.name()).collect();
+        let list = match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
+        };
+        Err(format!("{flag} must be {list}, not '{text}'"))
+    }
+}
+
 use melior::{Context, dialect::DialectRegistry};
 
 /// A context with every upstream dialect, chlast's dialect, all upstream

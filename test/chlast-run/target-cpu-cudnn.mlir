@@ -27,7 +27,7 @@
 
 // CHECK: result0: tensor<1x8x8x8xf32> {{.*}} 0/512 beyond tolerance {{.*}}: PASS
 // CHECK: cuDNN calls run by the CPU reference: 1
-// STATS: "cudnn_calls": 3,{{.*}}"cudnn_fused_epilogues": 3, {{.*}}}
+// STATS: "cudnn_calls":3,{{.*}}"cudnn_fused_epilogues":3,{{.*}}}
 
 // A strided 3-D conv with a zero-filled output (the fill is dropped: beta
 // = 0) and an in-place ReLU, in f32 and f16. The f16 program accumulates in

@@ -329,27 +329,14 @@ fn no_kernel_loops_more_than_4096_times_per_thread() {
             let out = run(env!("CARGO_BIN_EXE_chlast-opt"), &args);
             assert!(out.status.success(), "{}: {}", model.display(), text(&out));
             let json = std::fs::read_to_string(&stats).unwrap();
-            let field = |key: &str| -> i64 {
-                let at = json.find(&format!("\"{key}\": ")).unwrap() + key.len() + 4;
-                json[at..]
-                    .split([',', '}'])
-                    .next()
-                    .unwrap()
-                    .trim()
-                    .parse()
-                    .unwrap()
-            };
+            let field = |key: &str| super::cuda::stat(&json, key);
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
             let max = field("max_serial_trip_count");
-            let per_kernel = json
-                .match_indices("\"serial\": ")
-                .map(|(at, _)| {
-                    json[at + 10..]
-                        .split([',', '}'])
-                        .next()
-                        .unwrap()
-                        .parse::<i64>()
-                        .unwrap()
-                })
+            let per_kernel = parsed["kernels"]
+                .as_array()
+                .expect("a kernels array")
+                .iter()
+                .map(|k| k["serial"].as_i64().expect("serial"))
                 .max()
                 .unwrap_or(1);
             println!("{} {pass:?}: longest serial loop {max}", model.display());

@@ -210,20 +210,13 @@ fn every_conv_has_valid_cudnn_descriptors_with_mlir_shapes() {
     );
 }
 
-/// `"key": N` from the one-line JSON the statistics pass writes.
-fn stat(json: &str, key: &str) -> i64 {
-    let start = json
-        .find(&format!("\"{key}\": "))
+/// The integer `key` of the JSON object the statistics pass writes.
+pub(crate) fn stat(json: &str, key: &str) -> i64 {
+    let value: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}): {json}"));
+    value[key]
+        .as_i64()
         .unwrap_or_else(|| panic!("{key} missing in {json}"))
-        + key.len()
-        + 4;
-    json[start..]
-        .split([',', '}'])
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 #[test]

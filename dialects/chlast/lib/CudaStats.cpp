@@ -40,6 +40,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "chlast-c/ConvSpec.h"
 #include "chlast/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -52,6 +53,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -98,7 +100,7 @@ struct Chip {
 constexpr Chip kChips[] = {{"modelled_ns_h100", 3.35e12, 66.9e12, 989.4e12},
                            {"modelled_ns_h200", 4.8e12, 66.9e12, 989.4e12}};
 /// Spec word 4: flags; bits 2 and 3 are a fused ReLU and residual add.
-constexpr int64_t kFusedFlags = 4 | 8;
+constexpr int64_t kFusedFlags = CHLAST_CONV_FLAG_RELU | CHLAST_CONV_FLAG_RESIDUAL;
 
 int64_t bytesOf(ShapedType type) {
   return type.getNumElements() *
@@ -282,28 +284,40 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
       if (!spec)
         return;
       SmallVector<int64_t> s = llvm::to_vector(spec.getValues<int64_t>());
-      int64_t rank = s[2] + 2, elementBytes = s[1] == 1 ? 2 : 4;
+      if (s.size() != CHLAST_CONV_SPEC_LENGTH)
+        return;
+      bool f16 = s[CHLAST_CONV_SPEC_ELEMENT_TYPE] == CHLAST_CONV_ELEMENT_F16;
+      int64_t rank = s[CHLAST_CONV_SPEC_SPATIAL_RANK] + 2,
+              elementBytes = f16 ? 2 : 4;
+      int64_t flags = s[CHLAST_CONV_SPEC_FLAGS];
       {
         ArrayRef<int64_t> all(s);
-        int64_t x = product(all.slice(6, rank)), w = product(all.slice(16, rank)),
-                y = product(all.slice(21, rank));
-        int64_t bytes = elementBytes * (x + w + y + (s[4] & 8 ? y : 0));
-        int64_t flops = 2 * y * (w / std::max<int64_t>(1, s[16]));
+        int64_t x = product(all.slice(CHLAST_CONV_SPEC_X_DIMS, rank)),
+                w = product(all.slice(CHLAST_CONV_SPEC_W_DIMS, rank)),
+                y = product(all.slice(CHLAST_CONV_SPEC_Y_DIMS, rank));
+        int64_t bytes = elementBytes *
+                        (x + w + y + (flags & CHLAST_CONV_FLAG_RESIDUAL ? y : 0));
+        // w / K: the multiply-adds per output element.
+        int64_t flops =
+            2 * y * (w / std::max<int64_t>(1, s[CHLAST_CONV_SPEC_W_DIMS]));
         counts["cudnn_bytes"] += bytes;
         counts["cudnn_flops"] += flops;
         for (const Chip &chip : kChips)
-          counts[chip.field] += modelledNs(chip, bytes, flops, s[1] == 1);
+          counts[chip.field] += modelledNs(chip, bytes, flops, f16);
       }
-      if (s[4] & kFusedFlags)
+      if (flags & kFusedFlags)
         counts["cudnn_fused_epilogues"]++;
-      bool channelsLast = s[11 + 1] == 1 && s[26 + 1] == 1;
+      // Channels-last when x's and y's channel dims (logical dim 1) have
+      // stride 1.
+      bool channelsLast = s[CHLAST_CONV_SPEC_X_STRIDES + 1] == 1 &&
+                          s[CHLAST_CONV_SPEC_Y_STRIDES + 1] == 1;
       if (!channelsLast) {
         counts["cudnn_channels_first_calls"]++;
         ArrayRef<int64_t> all(s);
         counts["modelled_hidden_conversion_bytes"] +=
-            elementBytes * (product(all.slice(6, rank)) +
-                            product(all.slice(16, rank)) +
-                            product(all.slice(21, rank)));
+            elementBytes * (product(all.slice(CHLAST_CONV_SPEC_X_DIMS, rank)) +
+                            product(all.slice(CHLAST_CONV_SPEC_W_DIMS, rank)) +
+                            product(all.slice(CHLAST_CONV_SPEC_Y_DIMS, rank)));
       }
     });
     SmallVector<NamedAttribute> entries;
@@ -341,28 +355,33 @@ struct CudaStatsPass : public chlast::impl::CudaStatsBase<CudaStatsPass> {
         if (auto value = dyn_cast<IntegerAttr>(bytes.getValue()))
           reported["device_constant_bytes"] += value.getInt();
     });
-    std::string text = "{";
+    std::string text;
     llvm::raw_string_ostream os(text);
-    for (StringRef field : kFields) {
-      int64_t value = reported.lookup(field);
-      if (!isReported(field))
-        if (auto attr = collected.getAs<IntegerAttr>(field))
-          value = attr.getInt();
-      os << (field == kFields[0] ? "" : ", ") << '"' << field << "\": " << value;
+    {
+      llvm::json::OStream json(os);
+      json.object([&] {
+        for (StringRef field : kFields) {
+          int64_t value = reported.lookup(field);
+          if (!isReported(field))
+            if (auto attr = collected.getAs<IntegerAttr>(field))
+              value = attr.getInt();
+          json.attribute(field, value);
+        }
+        json.attributeArray("kernels", [&] {
+          for (Attribute attr :
+               kernels ? kernels.getValue() : ArrayRef<Attribute>()) {
+            auto kernel = cast<DictionaryAttr>(attr);
+            json.object([&] {
+              json.attribute("op", kernel.getAs<StringAttr>("op").getValue());
+              json.attribute("loc", kernel.getAs<StringAttr>("loc").getValue());
+              for (StringRef key : {"threads", "serial", "bytes"})
+                json.attribute(key, kernel.getAs<IntegerAttr>(key).getInt());
+            });
+          }
+        });
+      });
     }
-    os << ", \"kernels\": [";
-    for (auto [i, attr] : llvm::enumerate(kernels ? kernels.getValue()
-                                                   : ArrayRef<Attribute>())) {
-      auto kernel = cast<DictionaryAttr>(attr);
-      os << (i ? ", " : "") << "{\"op\": \""
-         << kernel.getAs<StringAttr>("op").getValue() << "\", \"loc\": \"";
-      llvm::printEscapedString(kernel.getAs<StringAttr>("loc").getValue(), os);
-      os << "\"";
-      for (StringRef key : {"threads", "serial", "bytes"})
-        os << ", \"" << key << "\": " << kernel.getAs<IntegerAttr>(key).getInt();
-      os << "}";
-    }
-    os << "]}\n";
+    os << "\n";
     if (statsFile == "-") {
       llvm::errs() << text;
       return;

@@ -33,12 +33,12 @@
 
 // As imported, cuDNN gets NCHW tensors: its internal conversions are
 // modelled (input 1600 + filter 1152 + output 2048 bytes).
-// ORIGINAL: {"kernel_launches": 2, "linalg_kernels": 2, "cudnn_calls": 1, "cudnn_channels_first_calls": 1, "layout_conversion_kernels": 0, "layout_conversion_bytes": 0, "interior_layout_conversion_kernels": 0, "modelled_hidden_conversion_bytes": 4800, "convolution_kernels": 0, "host_loop_ops": 0, "cudnn_fused_epilogues": 0, {{.*}}, "device_constants": 2, "device_constant_bytes": 1184, {{.*}}}
+// ORIGINAL: {"kernel_launches":2,"linalg_kernels":2,"cudnn_calls":1,"cudnn_channels_first_calls":1,"layout_conversion_kernels":0,"layout_conversion_bytes":0,"interior_layout_conversion_kernels":0,"modelled_hidden_conversion_bytes":4800,"convolution_kernels":0,"host_loop_ops":0,"cudnn_fused_epilogues":0,{{.*}},"device_constants":2,"device_constant_bytes":1184,{{.*}}}
 
 // After --conv-channels-last: NHWC for cuDNN, the weights converted at
 // compile time, the input converted by one kernel at the boundary, the
 // output conversion fused into the SiLU kernel.
-// CHLAST: {"kernel_launches": 3, "linalg_kernels": 3, "cudnn_calls": 1, "cudnn_channels_first_calls": 0, "layout_conversion_kernels": 1, "layout_conversion_bytes": 3200, "interior_layout_conversion_kernels": 0, "modelled_hidden_conversion_bytes": 0, "convolution_kernels": 0, "host_loop_ops": 0, "cudnn_fused_epilogues": 0, {{.*}}}
+// CHLAST: {"kernel_launches":3,"linalg_kernels":3,"cudnn_calls":1,"cudnn_channels_first_calls":0,"layout_conversion_kernels":1,"layout_conversion_bytes":3200,"interior_layout_conversion_kernels":0,"modelled_hidden_conversion_bytes":0,"convolution_kernels":0,"host_loop_ops":0,"cudnn_fused_epilogues":0,{{.*}}}
 
 func.func @conv_bias_silu(%x: tensor<1x4x10x10xf32>) -> tensor<1x8x8x8xf32> {
   %w = arith.constant dense<0.5> : tensor<8x4x3x3xf32>

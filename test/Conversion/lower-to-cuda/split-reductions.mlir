@@ -26,9 +26,9 @@
 // CHECK:         tensor.expand_shape %[[SUM]] {{\[}}[0], [1, 2]] output_shape [1, 8, 1] : tensor<1x8xf32> into tensor<1x8x1xf32>
 
 // The lowered program: no kernel loops longer than 256 times per thread.
-// STATS: "max_serial_trip_count": 256, "kernels_over_4096_serial": 0,
-// STATS-SAME: {"op": "linalg.generic", "loc": "{{.*}}split-reductions.mlir:{{[0-9]+}}:{{[0-9]+}}", "threads": 512, "serial": 256,
-// STATS-SAME: "threads": 8, "serial": 64,
+// STATS: "max_serial_trip_count":256,"kernels_over_4096_serial":0,
+// STATS-SAME: {"op":"linalg.generic","loc":"{{.*}}split-reductions.mlir:{{[0-9]+}}:{{[0-9]+}}","threads":512,"serial":256,
+// STATS-SAME: "threads":8,"serial":64,
 
 // LIMIT-LABEL: func.func @group_norm_sum(
 // LIMIT:         iterator_types = ["parallel", "parallel", "parallel", "reduction"]
@@ -74,15 +74,15 @@ func.func @keepdim_batch_two(%x: tensor<2x1x720xf32>) -> tensor<2x1x1xf32> {
 // Left alone: a reduction already short, and one whose extent (4099, a
 // prime) has no divisor that would help.
 
-// STATS-NEXT: "max_serial_trip_count": 240, "kernels_over_4096_serial": 0,
+// STATS-NEXT: "max_serial_trip_count":240,"kernels_over_4096_serial":0,
 
 // promoted_last_dim, below: the promoted C joins the grid.
-// STATS: "max_serial_trip_count": 256, {{.*}} "threads": 512, "serial": 256,
+// STATS: "max_serial_trip_count":256,{{.*}}"threads":512,"serial":256,
 
 // The statistics report what is left: the prime extent, 4099 iterations
 // per thread.
-// STATS: "max_serial_trip_count": 4099, "kernels_over_4096_serial": 1,
-// STATS-SAME: "threads": 2, "serial": 4099,
+// STATS: "max_serial_trip_count":4099,"kernels_over_4096_serial":1,
+// STATS-SAME: "threads":2,"serial":4099,
 
 // CHECK-LABEL: func.func @short(
 // CHECK-COUNT-1: linalg.generic

@@ -4,6 +4,12 @@
 //! indexing maps, op classes decided by C++ type checks, `#chlast.layout`
 //! types, the ODS builder of `chlast.to_layout`).
 //!
+//! melior's fallible accessors print the whole op or value into their error
+//! (`region(i)`, `operand(i)`, `BlockArgument::try_from`, ...), which costs
+//! a walk of the enclosing function: the helpers here check first and only
+//! call them when they succeed (on a 2 000-block chain, calling them on the
+//! failure path made the pass quadratic: 43 s instead of 0.4 s).
+//!
 //! This module is the FFI boundary of the passes: every `unsafe` call into
 //! MLIR's or chlast's C API that they need is here, each on handles that a
 //! melior reference keeps alive. The passes themselves (`crate::transforms`)
@@ -134,10 +140,18 @@ pub fn single_body_block<'c, 'a>(op: OperationRef<'c, 'a>) -> Option<BlockRef<'c
     block.next_in_region().is_none().then_some(block)
 }
 
+/// The first block of `op`'s first region, if it has one.
+fn first_block<'c, 'a>(op: OperationRef<'c, 'a>) -> Option<BlockRef<'c, 'a>> {
+    if op.region_count() == 0 {
+        return None;
+    }
+    op.region(0).ok()?.first_block()
+}
+
 /// The first block of `op`'s first region and the single value its
 /// terminator yields, when that block holds the terminator alone.
 fn sole_yield<'c, 'a>(op: OperationRef<'c, 'a>) -> Option<(BlockRef<'c, 'a>, Value<'c, 'a>)> {
-    let block = op.region(0).ok()?.first_block()?;
+    let block = first_block(op)?;
     let terminator = block.first_operation()?;
     if terminator.next_in_block().is_some() || terminator.operand_count() != 1 {
         return None;
@@ -153,16 +167,17 @@ pub fn yields_first_block_argument(op: OperationRef) -> bool {
     let Some((block, yielded)) = sole_yield(op) else {
         return false;
     };
-    block
-        .argument(0)
-        .is_ok_and(|first| Value::from(first) == yielded)
+    block.argument_count() > 0
+        && block
+            .argument(0)
+            .is_ok_and(|first| Value::from(first) == yielded)
 }
 
 /// True when `op`'s body yields a value that does not depend on its block
 /// arguments: one defined outside, or a constant inside (a `tensor.pad`
 /// whose padding value does not depend on the position).
 pub fn yields_a_position_independent_value(op: OperationRef) -> bool {
-    let Some(block) = op.region(0).ok().and_then(|r| r.first_block()) else {
+    let Some(block) = first_block(op) else {
         return false;
     };
     let ops = block_ops(block);
@@ -179,7 +194,8 @@ pub fn yields_a_position_independent_value(op: OperationRef) -> bool {
     let Ok(yielded) = terminator.operand(0) else {
         return false;
     };
-    !BlockArgument::try_from(yielded).is_ok_and(|argument| argument.owner() == block)
+    !(yielded.is_block_argument()
+        && BlockArgument::try_from(yielded).is_ok_and(|argument| argument.owner() == block))
 }
 
 /// The block arguments of `block`.
@@ -201,12 +217,18 @@ pub fn results<'c, 'a>(op: OperationRef<'c, 'a>) -> Vec<Value<'c, 'a>> {
 
 /// The op defining `value`, or `None` for a block argument.
 pub fn defining_op<'c, 'a>(value: Value<'c, 'a>) -> Option<OperationRef<'c, 'a>> {
+    if !value.is_operation_result() {
+        return None;
+    }
     OperationResult::try_from(value).ok().map(|r| r.owner())
 }
 
 /// True when `value` is an argument of a block nested (at any depth) in
 /// `op`'s regions.
 pub fn is_block_argument_inside(value: Value, op: OperationRef) -> bool {
+    if !value.is_block_argument() {
+        return false;
+    }
     let Ok(argument) = BlockArgument::try_from(value) else {
         return false;
     };

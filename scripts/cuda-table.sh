@@ -35,18 +35,18 @@ variant_passes() {
   esac
 }
 
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+# The named fields of the statistics JSON in file $1, space-separated, in
+# order (one JSON parse per program and variant).
+fields() { python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(*(s[k] for k in sys.argv[2:]))' "$@"; }
 
-row() { # name variant json
-  local j=$3
+row() { # name variant stats-file
+  local launches calls nchw fused conversions interior bytes hidden
+  read -r launches calls nchw fused conversions interior bytes hidden < <(fields "$3" \
+    kernel_launches cudnn_calls cudnn_channels_first_calls cudnn_fused_epilogues \
+    layout_conversion_kernels interior_layout_conversion_kernels \
+    layout_conversion_bytes modelled_hidden_conversion_bytes)
   printf '| %s | %s | %s | %s (%s) | %s | %s (%s) | %s | %s |\n' "$1" "$2" \
-    "$(field "$j" kernel_launches)" "$(field "$j" cudnn_calls)" \
-    "$(field "$j" cudnn_channels_first_calls)" \
-    "$(field "$j" cudnn_fused_epilogues)" \
-    "$(field "$j" layout_conversion_kernels)" \
-    "$(field "$j" interior_layout_conversion_kernels)" \
-    "$(field "$j" layout_conversion_bytes)" \
-    "$(field "$j" modelled_hidden_conversion_bytes)"
+    "$launches" "$calls" "$nchw" "$fused" "$conversions" "$interior" "$bytes" "$hidden"
 }
 
 echo "| program | variant | kernels | cuDNN calls (NCHW) | fused epilogues | conversion kernels (interior) | conversion bytes | modelled hidden bytes |"
@@ -56,7 +56,7 @@ for f in examples/models/*.mlir examples/vae_resblock3d.mlir examples/imported/v
   for variant in original per-conv chlast; do
     variant_passes "$variant"
     "$opt" "$f" "${passes[@]}" "--chlast-lower-to-cuda=stats=$work/stats.json" -o /dev/null
-    row "$name" "$variant" "$(cat "$work/stats.json")"
+    row "$name" "$variant" "$work/stats.json"
   done
 done
 
@@ -72,14 +72,16 @@ for f in examples/models/*.mlir examples/models/large/*.mlir examples/imported/v
   for variant in original per-conv chlast; do
     variant_passes "$variant"
     "$opt" "$f" "${passes[@]}" "--chlast-lower-to-cuda=stats=$work/stats.json" -o /dev/null
-    j=$(cat "$work/stats.json")
+    read -r launches calls h100 h200 serial kernel_bytes cudnn_bytes < <(fields "$work/stats.json" \
+      kernel_launches cudnn_calls modelled_ns_h100 modelled_ns_h200 max_serial_trip_count \
+      kernel_bytes cudnn_bytes)
     printf '| %s | %s | %s | %s | %.1f | %.1f | %s | %.2f | %.2f |\n' "$name" "$variant" \
-      "$(field "$j" kernel_launches)" "$(field "$j" cudnn_calls)" \
-      "$(echo "$(field "$j" modelled_ns_h100) / 1000" | bc -l)" \
-      "$(echo "$(field "$j" modelled_ns_h200) / 1000" | bc -l)" \
-      "$(field "$j" max_serial_trip_count)" \
-      "$(echo "$(field "$j" kernel_bytes) / 1048576" | bc -l)" \
-      "$(echo "$(field "$j" cudnn_bytes) / 1048576" | bc -l)"
+      "$launches" "$calls" \
+      "$(echo "$h100 / 1000" | bc -l)" \
+      "$(echo "$h200 / 1000" | bc -l)" \
+      "$serial" \
+      "$(echo "$kernel_bytes / 1048576" | bc -l)" \
+      "$(echo "$cudnn_bytes / 1048576" | bc -l)"
   done
 done
 

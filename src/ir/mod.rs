@@ -302,18 +302,12 @@ pub fn reassociation(op: OperationRef) -> Option<Vec<Vec<usize>>> {
     }
 }
 
-/// The symbol name of a function-like op (empty without one).
-pub fn symbol_name(op: OperationRef) -> String {
-    let Ok(attr) = op.attribute("sym_name") else {
-        return String::new();
-    };
+/// The `sym_name` of a symbol op (a function, a global); `None` without
+/// one.
+pub fn symbol_name(op: OperationRef) -> Option<String> {
+    let attr = op.attribute("sym_name").ok()?.to_raw();
     // SAFETY: kind checked; the string is copied while the attribute lives.
-    unsafe {
-        if !mlirAttributeIsAString(attr.to_raw()) {
-            return String::new();
-        }
-        string_of(mlirStringAttrGetValue(attr.to_raw()))
-    }
+    unsafe { mlirAttributeIsAString(attr).then(|| string_of(mlirStringAttrGetValue(attr))) }
 }
 
 /// True for ops whose `value` is a dense or dense_resource elements attribute.

@@ -242,20 +242,14 @@ impl<'c> LoweredCuda<'c> {
 
 use crate::ir::string_ref;
 
-/// The `sym_name` of `op`, or "" when it has none.
+/// The `sym_name` of the live op `op`, or "" when it has none.
 ///
 /// # Safety
 ///
 /// `op` must be a live operation.
 unsafe fn symbol_name(op: MlirOperation) -> String {
-    // SAFETY: forwarded; the attribute is checked to be a string.
-    unsafe {
-        let attr = mlirOperationGetAttributeByName(op, string_ref("sym_name"));
-        if attr.ptr.is_null() || !mlirAttributeIsAString(attr) {
-            return String::new();
-        }
-        super::entry::string_of(mlirStringAttrGetValue(attr))
-    }
+    // SAFETY: forwarded.
+    crate::ir::symbol_name(unsafe { melior::ir::OperationRef::from_raw(op) }).unwrap_or_default()
 }
 
 /// A lowered function JIT-compiled for the host with the CUDA runtime's

@@ -232,13 +232,6 @@ fn functions<'c, 'a>(module: &'a Module<'c>) -> impl Iterator<Item = OperationRe
         .filter(|op| op.name().as_string_ref().as_str() == Ok("func.func"))
 }
 
-fn symbol_name(op: OperationRef) -> Option<String> {
-    let attribute = op.attribute("sym_name").ok()?;
-    // SAFETY: `sym_name` is a StringAttr on func.func; its text lives as
-    // long as the attribute.
-    Some(unsafe { string_of(mlirStringAttrGetValue(attribute.to_raw())) })
-}
-
 fn is_public_definition(op: OperationRef) -> bool {
     let public = match op.attribute("sym_visibility") {
         // SAFETY: `sym_visibility` is a StringAttr.
@@ -258,6 +251,7 @@ fn is_public_definition(op: OperationRef) -> bool {
 }
 
 pub(crate) use crate::ir::string_of;
+use crate::ir::symbol_name;
 
 /// Checks that `inputs` match the arguments of `function` in number and
 /// type.

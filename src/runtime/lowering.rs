@@ -10,7 +10,7 @@
 //! arguments `bufferization.writable = false` (so a program never writes
 //! into its inputs and repeated runs see the same inputs).
 
-use super::{RuntimeError, diagnostics, entry::string_of};
+use super::{RuntimeError, diagnostics};
 use melior::{
     Context,
     ir::{
@@ -407,15 +407,14 @@ pub fn external_functions(module: &Module) -> Vec<String> {
         if op.name().as_string_ref().as_str() != Ok("llvm.func") {
             return WalkResult::Advance;
         }
-        let raw = op.to_raw();
-        // SAFETY: llvm.func has one region and a `sym_name` StringAttr.
-        unsafe {
-            let body = mlirRegionGetFirstBlock(mlirOperationGetRegion(raw, 0));
-            if body.ptr.is_null() {
-                let symbol =
-                    mlirOperationGetAttributeByName(raw, crate::ir::string_ref("sym_name"));
-                names.push(string_of(mlirStringAttrGetValue(symbol)));
-            }
+        // SAFETY: llvm.func has one region; a declaration's is empty.
+        let declared = unsafe {
+            mlirRegionGetFirstBlock(mlirOperationGetRegion(op.to_raw(), 0))
+                .ptr
+                .is_null()
+        };
+        if declared {
+            names.push(crate::ir::symbol_name(op).unwrap_or_default());
         }
         WalkResult::Skip
     });

@@ -163,7 +163,7 @@ fn unconvertible_conv_reason(op: OperationRef) -> Option<SkipReason> {
 /// converted (layouts are only assigned within one block).
 pub(super) fn skip_multi_block(func: OperationRef) -> FunctionStats {
     let mut stats = FunctionStats {
-        function: ir::symbol_name(func),
+        function: ir::symbol_name(func).unwrap_or_default(),
         ..Default::default()
     };
     for op in ir::nested_ops(func) {

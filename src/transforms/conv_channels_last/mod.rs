@@ -210,7 +210,7 @@ impl<'c, 'a> Function<'c, 'a> {
 
     fn run(&mut self, options: &ConvChannelsLastOptions) -> FunctionStats {
         let mut stats = FunctionStats {
-            function: ir::symbol_name(self.func),
+            function: ir::symbol_name(self.func).unwrap_or_default(),
             ..Default::default()
         };
         let convs: Vec<usize> = (0..self.ops.len())

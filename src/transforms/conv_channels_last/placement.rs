@@ -225,18 +225,14 @@ impl<'c, 'a> Function<'c, 'a> {
 mod tests {
     use super::*;
     use crate::passes::Strategy;
-    use melior::{Context, dialect::DialectRegistry, ir::Module};
+    use melior::ir::Module;
 
     /// On every small function of the pass's lit tests, the min-cut choice
     /// costs exactly as little as the best of all 2^n choices (n ops with a
     /// proposed layout, n <= 14).
     #[test]
     fn placement_is_optimal_against_brute_force() {
-        let registry = DialectRegistry::new();
-        crate::dialect::register_upstream_and_chlast(&registry);
-        let context = Context::new();
-        context.append_dialect_registry(&registry);
-        context.load_all_available_dialects();
+        let context = crate::runtime::create_context();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("test/Transforms/conv-channels-last");
         let mut checked = 0;
@@ -297,7 +293,7 @@ mod tests {
                             best,
                             "{} @{} (cost-model={cost_model})",
                             file.display(),
-                            ir::symbol_name(func)
+                            ir::symbol_name(func).unwrap_or_default()
                         );
                     }
                     checked += 1;

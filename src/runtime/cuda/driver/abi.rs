@@ -6,8 +6,8 @@
 use super::{
     memory::{UPLOADS, alloc_aligned, alloc_device, free},
     state::{
-        CONTEXT, CUDNN, DEFAULT_DEVICE, SPECS, bad_argument, check, context, entry, failed_earlier,
-        lock, stream, sync_if_asked,
+        CONTEXT, DEFAULT_DEVICE, bad_argument, check, context, entry, failed_earlier, lock, stream,
+        sync_if_asked,
     },
 };
 use crate::runtime::cuda::{
@@ -17,10 +17,16 @@ use crate::runtime::cuda::{
 };
 use cudarc::driver::sys as cu;
 use std::{
+    collections::BTreeMap,
     ffi::{c_char, c_void},
     ptr::{null_mut, without_provenance_mut},
-    sync::atomic::Ordering,
+    sync::{Mutex, atomic::Ordering},
 };
+
+/// The cuDNN handle on the runtime's stream, created by the first conv.
+static CUDNN: Mutex<Option<Cudnn>> = Mutex::new(None);
+/// Decoded specs by address, with the words they were decoded from.
+static SPECS: Mutex<BTreeMap<usize, (Vec<i64>, ConvSpec)>> = Mutex::new(BTreeMap::new());
 
 /// The spec at `address`, decoded once per address (and again if the
 /// words there changed, e.g. a new module at the same address).

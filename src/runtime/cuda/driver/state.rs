@@ -3,10 +3,9 @@
 //! the wrapper every C entry point runs its body in (errors recorded,
 //! panics caught).
 
-use crate::runtime::cuda::{CudaError, cudnn::Cudnn, spec::ConvSpec};
+use crate::runtime::cuda::CudaError;
 use cudarc::driver::sys as cu;
 use std::{
-    collections::BTreeMap,
     ffi::{CStr, c_char, c_int},
     panic::{AssertUnwindSafe, catch_unwind},
     ptr::null_mut,
@@ -49,9 +48,6 @@ unsafe impl Sync for Context {}
 pub(super) static CONTEXT: OnceLock<Result<Context, CudaError>> = OnceLock::new();
 pub(super) static DEFAULT_DEVICE: AtomicI32 = AtomicI32::new(0);
 static FIRST_ERROR: Mutex<Option<CudaError>> = Mutex::new(None);
-pub(super) static CUDNN: Mutex<Option<Cudnn>> = Mutex::new(None);
-/// Decoded specs by address, with the words they were decoded from.
-pub(super) static SPECS: Mutex<BTreeMap<usize, (Vec<i64>, ConvSpec)>> = Mutex::new(BTreeMap::new());
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
